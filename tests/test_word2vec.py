@@ -1,0 +1,224 @@
+"""The TorchWord2Vec facade: gensim's API, training quality, persistence and errors."""
+import inspect
+import logging
+
+import numpy as np
+import pytest
+import torch
+from gensim.models import KeyedVectors, Word2Vec
+from gensim.models.callbacks import CallbackAny2Vec
+from gensim.models.word2vec import LineSentence
+from gensim.test.utils import common_texts, datapath
+
+from torchw2v import TorchWord2Vec
+from torchw2v.trainer import TrainingDiverged, learning_rate
+
+LEE = list(LineSentence(datapath("lee_background.cor")))
+
+
+def _parameters(function):
+    return [(p.name, p.default) for p in inspect.signature(function).parameters.values()
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self"]
+
+
+@pytest.mark.parametrize("method", ["__init__", "build_vocab", "build_vocab_from_freq", "train",
+                                    "predict_output_word", "estimate_memory", "get_latest_training_loss"])
+def test_signature_starts_with_gensims(method):
+    ours = _parameters(getattr(TorchWord2Vec, method))
+    theirs = _parameters(getattr(Word2Vec, method))
+    assert ours[:len(theirs)] == theirs
+    extra = inspect.signature(getattr(TorchWord2Vec, method)).parameters
+    for name, _ in ours[len(theirs):]:
+        assert extra[name].kind == inspect.Parameter.KEYWORD_ONLY or method == "load"
+
+
+def test_torch_arguments_are_keyword_only():
+    parameters = inspect.signature(TorchWord2Vec.__init__).parameters
+    for name in ("device", "batch_size", "dtype", "progress_bar"):
+        assert parameters[name].kind == inspect.Parameter.KEYWORD_ONLY
+
+
+def _lee_model(**kwargs):
+    settings = dict(vector_size=50, window=4, negative=15, min_count=5, epochs=10, workers=1, device="cpu", seed=1)
+    settings.update(kwargs)
+    model = TorchWord2Vec(**settings)
+    model.build_vocab(LEE)
+    before = model.wv.vectors.copy()
+    model.train(LEE, total_examples=model.corpus_count, epochs=model.epochs, compute_loss=model.compute_loss)
+    assert not np.allclose(before, model.wv.vectors)
+    return model
+
+
+def _rank(model, query="attacks", expected="bombings"):
+    sims = model.wv.most_similar(query, topn=len(model.wv))
+    return [word for word, _ in sims].index(expected)
+
+
+@pytest.mark.parametrize("settings", [
+    dict(sg=1),
+    dict(sg=0, cbow_mean=1, alpha=0.05, window=5, sample=0),  # gensim's test_cbow_neg settings
+    dict(sg=0, cbow_mean=0, alpha=0.025, window=5, sample=0),
+], ids=["skipgram", "cbow-mean", "cbow-sum"])
+def test_lee_quality_as_gensims_own_sanity_test(settings):
+    """gensim's model_sanity: 'bombings' within the 50 nearest words of 'attacks'."""
+    model = _lee_model(**settings)
+    assert _rank(model) < 50
+    sims = [word for word, _ in model.wv.most_similar([model.wv["attacks"]], topn=51)]
+    assert "attacks" in sims and "bombings" in sims
+
+
+def test_two_workers_train_to_the_same_quality():
+    assert _rank(_lee_model(sg=1, workers=2)) < 50
+
+
+def test_seed_makes_single_worker_cpu_runs_reproducible():
+    first = _lee_model(sg=1, epochs=2, seed=7)
+    second = _lee_model(sg=1, epochs=2, seed=7)
+    other = _lee_model(sg=1, epochs=2, seed=8)
+    np.testing.assert_array_equal(first.wv.vectors, second.wv.vectors)
+    np.testing.assert_array_equal(first.syn1neg, second.syn1neg)
+    assert not np.array_equal(first.wv.vectors, other.wv.vectors)
+
+
+def test_results_are_gensim_objects_and_gensim_can_continue_training(tmp_path):
+    model = _lee_model(sg=1, epochs=2)
+    assert isinstance(model.wv, KeyedVectors)
+    assert model.wv.vectors.dtype == np.float32
+    assert model.wv.get_vecattr("the", "count") > 0
+    score = model.wv.evaluate_word_pairs(datapath("wordsim353.tsv"))
+    assert -1 <= score[1][0] <= 1
+    model.wv.save_word2vec_format(str(tmp_path / "vectors.txt"))
+    loaded = KeyedVectors.load_word2vec_format(str(tmp_path / "vectors.txt"))
+    np.testing.assert_allclose(loaded["attacks"], model.wv["attacks"], rtol=1e-5)
+
+    exported = model.to_gensim()
+    assert isinstance(exported, Word2Vec)
+    np.testing.assert_array_equal(exported.syn1neg, model.syn1neg)
+    np.testing.assert_array_equal(exported.wv.vectors, model.wv.vectors)
+    assert exported.corpus_count == model.corpus_count
+    assert exported.wv is not model.wv
+    trained, raw = exported.train(LEE, total_examples=exported.corpus_count, epochs=1)
+    assert raw == model.corpus_total_words and trained > 0
+    assert not np.array_equal(exported.wv.vectors, model.wv.vectors)
+
+
+def test_save_load_round_trip_and_resume(tmp_path):
+    model = _lee_model(sg=0, epochs=1, compute_loss=True)
+    path = tmp_path / "model.tw2v"
+    model.save(path)
+    loaded = TorchWord2Vec.load(path, device="cpu")
+    np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
+    np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
+    np.testing.assert_array_equal(loaded.cum_table, model.cum_table)
+    assert loaded.wv.index_to_key == model.wv.index_to_key
+    for attr in ("sg", "window", "negative", "cbow_mean", "sample", "corpus_count", "corpus_total_words",
+                 "train_count", "min_alpha_yet_reached", "effective_min_count", "vector_size", "batch_size"):
+        assert getattr(loaded, attr) == getattr(model, attr), attr
+    np.testing.assert_array_equal(loaded.wv.expandos["sample_int"], model.wv.expandos["sample_int"])
+    loaded.train(LEE[:50], total_examples=50, epochs=1)
+    assert loaded.train_count == model.train_count + 1
+
+
+def test_load_rejects_other_files(tmp_path):
+    path = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(2)}, path)
+    with pytest.raises(ValueError, match="not a torchw2v model"):
+        TorchWord2Vec.load(path, device="cpu")
+
+
+def test_vocabulary_update_then_train_keeps_old_rows_and_learns_new_words():
+    model = TorchWord2Vec(common_texts, vector_size=10, min_count=1, epochs=2, device="cpu")
+    old = model.wv.vectors.copy()
+    new_sentences = [["quantum", "graph", "tree"], ["quantum", "computer"]]
+    model.build_vocab(new_sentences, update=True)
+    assert "quantum" in model.wv and model.syn1neg.shape == model.wv.vectors.shape
+    np.testing.assert_array_equal(model.wv.vectors[:len(old)], old)
+    model.train(new_sentences, total_examples=2, epochs=1)
+
+
+def test_loss_is_recorded_and_falls_over_epochs():
+    class EpochLoss(CallbackAny2Vec):
+        def __init__(self):
+            self.epochs_seen = 0
+
+        def on_epoch_end(self, model):
+            self.epochs_seen += 1
+
+    callback = EpochLoss()
+    first = _lee_model(sg=1, epochs=1, compute_loss=True)
+    loss_one_epoch = first.get_latest_training_loss()
+    assert loss_one_epoch > 0
+    first.train(LEE, total_examples=first.corpus_count, epochs=1, compute_loss=True, callbacks=[callback],
+                start_alpha=0.01, end_alpha=0.001)
+    assert 0 < first.get_latest_training_loss() < loss_one_epoch
+    assert callback.epochs_seen == 1
+    assert _lee_model(sg=1, epochs=1).get_latest_training_loss() == 0
+
+
+def test_learning_rate_decays_linearly_to_min_alpha():
+    assert learning_rate(0.05, 0.001, 0.0) == 0.05
+    assert learning_rate(0.05, 0.001, 0.5) == pytest.approx(0.0255)
+    assert learning_rate(0.05, 0.001, 1.5) == 0.001
+    model = _lee_model(sg=1, epochs=2, alpha=0.05, min_alpha=0.001)
+    # the last chunk trains at the rate reached at its start, as gensim's last job does
+    assert 0.001 <= model.min_alpha_yet_reached < 0.05 * 0.15
+
+
+def test_predict_output_word_matches_gensims_formula():
+    model = _lee_model(sg=0, epochs=2)
+    gensim_model = model.to_gensim()
+    ours = model.predict_output_word(["the", "attacks"], topn=5)
+    theirs = gensim_model.predict_output_word(["the", "attacks"], topn=5)
+    assert [w for w, _ in ours] == [w for w, _ in theirs]
+    np.testing.assert_allclose([p for _, p in ours], [p for _, p in theirs], rtol=1e-4)
+    assert model.predict_output_word(["notaword"]) is None
+
+
+def test_corpus_file_trains_like_the_iterable(tmp_path):
+    path = tmp_path / "lee.txt.gz"
+    import gzip
+
+    with gzip.open(path, "wt") as handle:
+        handle.writelines(" ".join(sentence) + "\n" for sentence in LEE)
+    model = TorchWord2Vec(corpus_file=str(path), vector_size=20, min_count=5, epochs=1, device="cpu")
+    assert model.corpus_total_words == sum(len(s) for s in LEE)
+
+
+def test_progress_is_logged_like_gensim(caplog):
+    with caplog.at_level(logging.INFO, logger="torchw2v"):
+        TorchWord2Vec(LEE, vector_size=10, epochs=1, device="cpu", progress_bar=True)
+    messages = " ".join(record.getMessage() for record in caplog.records)
+    assert "EPOCH 0: training on" in messages and "effective words/s" in messages
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(vector_size=0), ValueError, "vector_size"),
+    (dict(window=-1), ValueError, "window"),
+    (dict(epochs=0), ValueError, "epochs"),
+    (dict(negative=-1), ValueError, "negative"),
+    (dict(negative=0, hs=0), ValueError, "negative=0 and hs=0"),
+    (dict(hs=1), NotImplementedError, "hs=1"),
+    (dict(device="tpu"), ValueError, "device"),
+    (dict(device="cuda:7" if torch.cuda.device_count() < 8 else "cpu:x"), ValueError, "device"),
+    (dict(batch_size=0), ValueError, "batch_size"),
+    (dict(dtype=torch.float16), ValueError, "dtype"),
+])
+def test_invalid_arguments_raise_naming_the_argument(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        TorchWord2Vec(**kwargs)
+
+
+def test_train_errors():
+    model = TorchWord2Vec(vector_size=10, min_count=1, device="cpu")
+    with pytest.raises(RuntimeError, match="build the vocabulary"):
+        model.train(common_texts, total_examples=9, epochs=1)
+    model.build_vocab(common_texts)
+    with pytest.raises(ValueError, match="epochs"):
+        model.train(common_texts, total_examples=9)
+    with pytest.raises(ValueError, match="total_examples or total_words"):
+        model.train(common_texts, epochs=1)
+
+
+def test_too_high_learning_rate_stops_with_a_clear_error():
+    with pytest.raises(TrainingDiverged, match="alpha"):
+        TorchWord2Vec(LEE, vector_size=20, alpha=1e30, epochs=1, device="cpu")

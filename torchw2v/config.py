@@ -1,0 +1,162 @@
+"""Settings: argument checks, device choice and the frozen training configuration.
+
+>>> resolve_device("cpu")
+device(type='cpu')
+>>> TrainingConfig(sg=1, window=0)
+Traceback (most recent call last):
+...
+ValueError: window must be a positive integer, got 0
+"""
+import logging
+from dataclasses import dataclass, field, fields
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+#: Centers per training step when ``batch_size`` is not given, by device type.
+DEFAULT_BATCH_SIZE = {"cpu": 256, "cuda": 16384, "mps": 8192}
+
+
+def resolve_device(device):
+    """The torch device for a ``device`` argument: ``"auto"`` picks cuda, then mps, then cpu.
+
+    Raises
+    ------
+    ValueError
+        The name is not a torch device, or that device is not available here.
+
+    Examples
+    --------
+    >>> resolve_device("tpu9")
+    Traceback (most recent call last):
+    ...
+    ValueError: device='tpu9' is not a torch device (use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps')
+    """
+    if device is None or device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device={device!r} is not a torch device (use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps')"
+        ) from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was asked for but CUDA is not available on this machine")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s) are present")
+    elif resolved.type == "mps":
+        if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
+            raise ValueError(f"device={device!r} was asked for but MPS is not available on this machine")
+    elif resolved.type != "cpu":
+        raise ValueError(f"device={device!r} is not supported (use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps')")
+    return resolved
+
+
+def resolve_dtype(dtype, device):
+    """The weights' dtype: float32 by default; float64 allowed (for checks), on CPU and CUDA.
+
+    >>> resolve_dtype("float64", torch.device("cpu"))
+    torch.float64
+    """
+    if dtype is None:
+        return torch.float32
+    if isinstance(dtype, str):
+        dtype = getattr(torch, dtype, dtype)
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(
+            f"dtype={dtype!r} is not supported: use torch.float32 (default) or torch.float64; half precision "
+            "loses the small sparse updates word2vec relies on"
+        )
+    if dtype == torch.float64 and device.type == "mps":
+        raise ValueError("dtype=torch.float64 is not available on MPS")
+    return dtype
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _non_negative_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+
+
+def check_model_params(vector_size, window, min_count, epochs, negative, hs, sample, alpha, min_alpha,
+                       workers, max_vocab_size, max_final_vocab, batch_words):
+    """Raise ``ValueError`` naming the first argument that cannot train a model.
+
+    >>> check_model_params(100, 5, 5, 5, 0, 0, 1e-3, 0.025, 1e-4, 3, None, None, 10000)
+    Traceback (most recent call last):
+    ...
+    ValueError: negative=0 and hs=0 leave nothing to train: set negative > 0 (e.g. 5) or hs=1
+    """
+    _positive_int("vector_size", vector_size)
+    _positive_int("window", window)
+    _positive_int("epochs", epochs)
+    _non_negative_int("min_count", min_count)
+    _non_negative_int("negative", negative)
+    _positive_int("workers", workers)
+    _positive_int("batch_words", batch_words)
+    if hs not in (0, 1, True, False):
+        raise ValueError(f"hs must be 0 or 1, got {hs!r}")
+    if not negative and not hs:
+        raise ValueError("negative=0 and hs=0 leave nothing to train: set negative > 0 (e.g. 5) or hs=1")
+    if sample is not None and sample < 0:
+        raise ValueError(f"sample must be >= 0, got {sample!r}")
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0, got {alpha!r}")
+    if min_alpha is not None and min_alpha < 0:
+        raise ValueError(f"min_alpha must be >= 0, got {min_alpha!r}")
+    if max_vocab_size is not None:
+        _positive_int("max_vocab_size", max_vocab_size)
+    if max_final_vocab is not None:
+        _positive_int("max_final_vocab", max_final_vocab)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything the trainer needs to know about one ``train()`` call.
+
+    Each field's ``help`` metadata says what it is.
+    """
+
+    sg: int = field(default=0, metadata={"help": "1 for skip-gram, 0 for CBOW"})
+    window: int = field(default=5, metadata={"help": "maximum distance between center and context words"})
+    shrink_windows: bool = field(default=True, metadata={"help": "draw each center's window from 1..window"})
+    negative: int = field(default=5, metadata={"help": "noise words per center (0: no negative sampling)"})
+    cbow_mean: bool = field(default=True, metadata={"help": "CBOW averages (True) or sums the context vectors"})
+    alpha: float = field(default=0.025, metadata={"help": "learning rate at the start of training"})
+    min_alpha: float = field(default=0.0001, metadata={"help": "learning rate at the end of training"})
+    epochs: int = field(default=5, metadata={"help": "passes over the corpus"})
+    batch_size: int = field(default=1024, metadata={"help": "center words per training step"})
+    chunk_words: int = field(default=10000, metadata={"help": "raw words per data-preparation chunk"})
+    compute_loss: bool = field(default=False, metadata={"help": "accumulate the training loss"})
+    seed: int = field(default=1, metadata={"help": "seed of the data and noise random generators"})
+    report_delay: float = field(default=1.0, metadata={"help": "seconds between progress log lines"})
+    progress_bar: bool = field(default=False, metadata={"help": "show a tqdm progress bar"})
+
+    def __post_init__(self):
+        for name in ("window", "epochs", "batch_size", "chunk_words"):
+            _positive_int(name, getattr(self, name))
+        _non_negative_int("negative", self.negative)
+        if not self.negative:
+            raise NotImplementedError(
+                "hs=1 (hierarchical softmax) is not implemented yet; train with hs=0 and negative > 0")
+        if not self.alpha > 0 or self.min_alpha < 0:
+            raise ValueError(f"alpha must be > 0 and min_alpha >= 0, got {self.alpha!r} and {self.min_alpha!r}")
+
+    @classmethod
+    def field_help(cls):
+        """``{field name: help text}``, for command lines and docs.
+
+        >>> TrainingConfig.field_help()["sg"]
+        '1 for skip-gram, 0 for CBOW'
+        """
+        return {f.name: f.metadata["help"] for f in fields(cls)}

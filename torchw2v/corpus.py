@@ -1,0 +1,249 @@
+"""Streaming corpus readers, input checks and the encoded-corpus cache.
+
+A corpus is what gensim accepts: a restartable iterable of token lists (a list, gensim's
+``LineSentence``, ``Text8Corpus``, ``PathLineSentences``...) or ``corpus_file``, a path to a
+file in ``LineSentence`` format (plain, ``.gz`` or ``.bz2``, read through smart-open).
+For training, sentences longer than :data:`MAX_SENTENCE_LENGTH` tokens are split into
+pieces of that length, as gensim's readers split them; the vocabulary scan and the
+sentence counts see the sentences as given, as gensim's do.
+
+Training streams the corpus: the first epoch encodes each chunk of sentences to a compact
+``int32`` id array (out-of-vocabulary words dropped) and appends it to a temporary file;
+later epochs replay that file through ``numpy.memmap``. Memory stays bounded by one chunk,
+whatever the corpus length.
+
+>>> corpus = EncodedCorpus([["a", "b", "zz"], ["b"]], {"a": 0, "b": 1}, chunk_words=100)
+>>> chunk = next(iter(corpus.chunks()))
+>>> chunk.ids.tolist(), chunk.sentence_lengths.tolist(), chunk.raw_words
+([0, 1, 1], [2, 1], 4)
+>>> corpus.close()
+"""
+import itertools
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from gensim.models.word2vec import LineSentence
+
+logger = logging.getLogger(__name__)
+
+#: gensim's ``MAX_WORDS_IN_BATCH``: the longest sentence its readers yield.
+MAX_SENTENCE_LENGTH = 10000
+
+
+def check_corpus(corpus_iterable=None, corpus_file=None, passes=1):
+    """Raise a clear error when the corpus arguments cannot be trained on.
+
+    Parameters
+    ----------
+    corpus_iterable : iterable of list of str, optional
+        Sentences as token lists.
+    corpus_file : str or os.PathLike, optional
+        Path to a ``LineSentence``-format file.
+    passes : int, optional
+        How many times the corpus will be iterated; one-shot iterators allow only one.
+
+    Raises
+    ------
+    TypeError
+        Neither or both corpus arguments given, a string where token lists were
+        expected, or a one-shot generator asked for several passes.
+    FileNotFoundError
+        ``corpus_file`` does not exist.
+
+    Examples
+    --------
+    >>> check_corpus([["hello", "world"]])
+    >>> check_corpus("hello world")
+    Traceback (most recent call last):
+    ...
+    TypeError: sentences/corpus_iterable must be an iterable of token lists, got a str; \
+pass a file path as corpus_file=... or wrap the text as [text.split()]
+    """
+    if corpus_iterable is None and corpus_file is None:
+        raise TypeError("either sentences/corpus_iterable or corpus_file must be given")
+    if corpus_iterable is not None and corpus_file is not None:
+        raise TypeError("give either sentences/corpus_iterable or corpus_file, not both")
+    if corpus_file is not None:
+        if not isinstance(corpus_file, (str, os.PathLike)):
+            raise TypeError(f"corpus_file must be a path, got {type(corpus_file).__name__}")
+        if not os.path.isfile(corpus_file):
+            raise FileNotFoundError(f"corpus_file {os.fspath(corpus_file)!r} is not a file")
+        return
+    if isinstance(corpus_iterable, (str, bytes)):
+        raise TypeError(
+            f"sentences/corpus_iterable must be an iterable of token lists, got a {type(corpus_iterable).__name__}; "
+            "pass a file path as corpus_file=... or wrap the text as [text.split()]"
+        )
+    if not isinstance(corpus_iterable, Iterable):
+        raise TypeError(
+            f"sentences/corpus_iterable must be an iterable of token lists, got {type(corpus_iterable).__name__}"
+        )
+    if isinstance(corpus_iterable, Iterator) and passes > 1:
+        raise TypeError(
+            f"sentences/corpus_iterable is a one-shot {type(corpus_iterable).__name__} but training needs "
+            f"{passes} passes (vocabulary scan and epochs); pass a restartable iterable such as a list, "
+            "gensim's LineSentence, or a class whose __iter__ opens the data anew"
+        )
+    if isinstance(corpus_iterable, Iterator):
+        return  # peeking would consume the user's only pass
+    first = next(iter(corpus_iterable), None)
+    if isinstance(first, (str, bytes)):
+        raise TypeError(
+            "sentences/corpus_iterable must yield token lists, but its first item is a "
+            f"{type(first).__name__} ({first[:30]!r}); use [sentence.split() for sentence in ...]"
+        )
+
+
+def iter_sentences(corpus_iterable=None, corpus_file=None):
+    """Yield the corpus's sentences as token lists, checking that they are token lists.
+
+    ``corpus_file`` is read with gensim's ``LineSentence`` (which splits lines longer than
+    :data:`MAX_SENTENCE_LENGTH`); other sentences come as the iterable gives them.
+
+    >>> list(iter_sentences([["a", "b"]]))
+    [['a', 'b']]
+    """
+    source = LineSentence(corpus_file) if corpus_file is not None else corpus_iterable
+    for sentence in source:
+        if isinstance(sentence, (str, bytes)):
+            raise TypeError(
+                "sentences/corpus_iterable must yield token lists, got a "
+                f"{type(sentence).__name__} ({sentence[:30]!r})"
+            )
+        yield sentence
+
+
+def split_long(sentence):
+    """Pieces of at most :data:`MAX_SENTENCE_LENGTH` tokens, as gensim's readers split lines.
+
+    (gensim's trainer cuts an in-memory sentence off after that many words; here the rest
+    is trained on as further pieces.)
+
+    >>> [len(piece) for piece in split_long(["w"] * 25000)]
+    [10000, 10000, 5000]
+    """
+    if len(sentence) <= MAX_SENTENCE_LENGTH:
+        return [sentence]
+    return [sentence[start:start + MAX_SENTENCE_LENGTH] for start in range(0, len(sentence), MAX_SENTENCE_LENGTH)]
+
+
+@dataclass
+class Chunk:
+    """Encoded sentences of one chunk of the corpus.
+
+    Attributes
+    ----------
+    ids : numpy.ndarray of int32
+        Vocabulary indices of the in-vocabulary tokens, sentence after sentence.
+    sentence_lengths : numpy.ndarray of int32
+        In-vocabulary tokens per sentence piece (sums to ``len(ids)``); windows never cross
+        these boundaries. Sentences over :data:`MAX_SENTENCE_LENGTH` tokens are several pieces.
+    raw_words : int
+        Raw tokens in the chunk, out-of-vocabulary ones included.
+    sentences : int
+        Sentences in the chunk, as the corpus yielded them.
+    """
+
+    ids: np.ndarray
+    sentence_lengths: np.ndarray
+    raw_words: int
+    sentences: int
+
+
+def encode_chunks(sentences, key_to_index, chunk_words):
+    """Group sentences into chunks of about ``chunk_words`` raw tokens and encode them.
+
+    >>> [c.ids.tolist() for c in encode_chunks([["a"], ["b", "a"]], {"a": 0, "b": 1}, 1)]
+    [[0], [1, 0]]
+    """
+    sentences = iter(sentences)
+    while True:
+        tokens, raw_lengths, count = [], [], 0
+        for sentence in sentences:
+            count += 1
+            for piece in split_long(sentence):
+                tokens.extend(piece)
+                raw_lengths.append(len(piece))
+            if len(tokens) >= chunk_words:
+                break
+        if not count:
+            return
+        ids = np.fromiter(map(key_to_index.get, tokens, itertools.repeat(-1)), dtype=np.int32, count=len(tokens))
+        known = ids >= 0
+        sentence_of_token = np.repeat(np.arange(len(raw_lengths)), raw_lengths)
+        lengths = np.bincount(sentence_of_token[known], minlength=len(raw_lengths)).astype(np.int32)
+        yield Chunk(ids=ids[known], sentence_lengths=lengths, raw_words=len(tokens), sentences=count)
+
+
+class EncodedCorpus:
+    """A corpus encoded to vocabulary ids once, replayed from a temporary file afterwards.
+
+    Parameters
+    ----------
+    sentences : iterable of list of str
+        Iterated once, on the first call of :meth:`chunks`.
+    key_to_index : dict of (str, int)
+        The vocabulary; other tokens are dropped.
+    chunk_words : int
+        Raw tokens per chunk (the last chunk may be shorter, a chunk ends on a sentence end).
+    cache_dir : str, optional
+        Folder for the temporary id file (default: the system's temporary folder).
+
+    Examples
+    --------
+    >>> corpus = EncodedCorpus([["a"], ["a", "a"]], {"a": 0}, chunk_words=1)
+    >>> [c.ids.tolist() for c in corpus.chunks()] == [c.ids.tolist() for c in corpus.chunks()]
+    True
+    >>> corpus.close()
+    """
+
+    def __init__(self, sentences, key_to_index, chunk_words, cache_dir=None):
+        self._sentences = sentences
+        self._key_to_index = key_to_index
+        self._chunk_words = chunk_words
+        self._cache_dir = cache_dir
+        self._file = None
+        self._table = []  # per chunk: (offset in int32 items, ids, pieces, sentences, raw words)
+        self._size = 0  # int32 items written
+        self._complete = False
+
+    def chunks(self):
+        """Iterate over the corpus's :class:`Chunk` objects: encoding on the first pass, replaying after."""
+        if self._complete:
+            yield from self._replay()
+        else:
+            yield from self._encode_and_record()
+
+    def _encode_and_record(self):
+        self.close()
+        self._file = tempfile.TemporaryFile(prefix="torchw2v-ids-", dir=self._cache_dir)
+        self._table, self._size = [], 0
+        for chunk in encode_chunks(self._sentences, self._key_to_index, self._chunk_words):
+            self._file.write(chunk.ids.tobytes())
+            self._file.write(chunk.sentence_lengths.tobytes())
+            pieces = len(chunk.sentence_lengths)
+            self._table.append((self._size, len(chunk.ids), pieces, chunk.sentences, chunk.raw_words))
+            self._size += len(chunk.ids) + pieces
+            yield chunk
+        self._file.flush()
+        self._complete = True
+
+    def _replay(self):
+        data = np.memmap(self._file, dtype=np.int32, mode="r") if self._size else np.zeros(0, np.int32)
+        for start, n_ids, pieces, sentences, raw_words in self._table:
+            yield Chunk(
+                ids=np.array(data[start:start + n_ids]),
+                sentence_lengths=np.array(data[start + n_ids:start + n_ids + pieces]),
+                raw_words=raw_words, sentences=sentences,
+            )
+
+    def close(self):
+        """Delete the temporary id file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._complete = False

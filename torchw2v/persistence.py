@@ -1,0 +1,89 @@
+"""Saving and loading models: versioned metadata and arrays, never a pickled object.
+
+The file is a ``torch.save`` dictionary of plain values and tensors, read back with
+``torch.load(weights_only=True)``; derived tables (the noise table) are rebuilt on load.
+Callables (``trim_rule``, callbacks, a custom ``hashfxn``) are not stored.
+
+>>> import os, tempfile
+>>> from gensim.test.utils import common_texts
+>>> from torchw2v import TorchWord2Vec
+>>> model = TorchWord2Vec(common_texts, vector_size=8, min_count=1, epochs=1, device="cpu")
+>>> path = os.path.join(tempfile.mkdtemp(), "model.tw2v")
+>>> save(model, path)
+>>> bool((load(TorchWord2Vec, path, device="cpu").wv.vectors == model.wv.vectors).all())
+True
+"""
+import logging
+
+import numpy as np
+import torch
+from gensim.models import KeyedVectors
+
+from torchw2v.export import SHARED_PARAMS, SHARED_STATE
+from torchw2v.sampling import noise_cum_table
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "torchw2v"
+FORMAT_VERSION = 1
+
+#: Torch-only settings stored with the shared gensim ones.
+TORCH_PARAMS = ("batch_size", "progress_bar")
+
+
+def save(model, fname):
+    """Write ``model`` to ``fname``.
+
+    Parameters
+    ----------
+    model : torchw2v.TorchWord2Vec
+    fname : str or os.PathLike
+    """
+    params = {name: getattr(model, name) for name in SHARED_PARAMS + TORCH_PARAMS if name != "hashfxn"}
+    params["dtype"] = str(model.dtype).replace("torch.", "")
+    if model.hashfxn is not hash:
+        logger.warning("the custom hashfxn is not saved (it has no effect on training)")
+    checkpoint = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "params": params,
+        "state": {name: getattr(model, name) for name in SHARED_STATE},
+        "index_to_key": list(model.wv.index_to_key),
+        "expandos": {name: torch.from_numpy(np.ascontiguousarray(values))
+                     for name, values in model.wv.expandos.items()},
+        "vectors": torch.from_numpy(model.wv.vectors),
+        "syn1neg": torch.from_numpy(model.syn1neg),
+    }
+    torch.save(checkpoint, fname)
+    logger.info("saved %s to %s", model, fname)
+
+
+def load(cls, fname, device="auto"):
+    """Read a model written by :func:`save` and place it on ``device``.
+
+    Raises
+    ------
+    ValueError
+        The file is not a torchw2v model, or of a newer format version.
+    """
+    checkpoint = torch.load(fname, map_location="cpu", weights_only=True)
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+        raise ValueError(f"{fname!r} is not a torchw2v model file")
+    if checkpoint["format_version"] > FORMAT_VERSION:
+        raise ValueError(
+            f"{fname!r} has format version {checkpoint['format_version']}; this torchw2v reads up to "
+            f"{FORMAT_VERSION}: upgrade torchw2v")
+    model = cls(device=device, **checkpoint["params"])
+    wv = KeyedVectors(model.vector_size, count=0)
+    wv.index_to_key = list(checkpoint["index_to_key"])
+    wv.key_to_index = {word: i for i, word in enumerate(wv.index_to_key)}
+    wv.vectors = checkpoint["vectors"].numpy().copy()
+    wv.expandos = {name: values.numpy().copy() for name, values in checkpoint["expandos"].items()}
+    wv.vectors_lockf = np.ones(1, dtype=np.float32)
+    model.wv = wv
+    model.syn1neg = checkpoint["syn1neg"].numpy().copy()
+    for name, value in checkpoint["state"].items():
+        setattr(model, name, value)
+    if len(wv):
+        model.cum_table = noise_cum_table(wv.expandos["count"], model.ns_exponent)
+    return model

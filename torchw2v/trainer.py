@@ -1,0 +1,343 @@
+"""The training loop: data preparation on a background thread, steps on the device.
+
+A producer thread turns corpus chunks into batches (subsampling, windows; numpy) while
+one or more training threads run the steps (torch ops release the GIL, so they all run
+at once). Several training threads update the shared weights without locks, as gensim's
+worker threads do (Hogwild); on a GPU one thread feeds the device.
+The learning rate decays linearly from ``alpha`` to ``min_alpha`` over all epochs of the
+call, by progress through the corpus, as gensim's ``_get_next_alpha``. The device is
+synchronised only when progress is logged (about once per ``report_delay`` seconds): to
+read the loss and to check that the weights are still finite.
+"""
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from torchw2v.batching import context_windows, subsample, window_batches
+from torchw2v.objectives import cbow_negative_step, skipgram_negative_step
+from torchw2v.sampling import NoiseSampler
+
+logger = logging.getLogger(__name__)
+
+_END_OF_EPOCH = object()
+
+
+class TrainingDiverged(FloatingPointError):
+    """The weights became NaN or infinite, almost always because ``alpha`` is too high."""
+
+
+@dataclass
+class TrainingTables:
+    """Per-word tables the steps read: subsampling thresholds and the noise table."""
+
+    sample_ints: np.ndarray
+    cum_table: np.ndarray
+
+
+@dataclass
+class TrainingReport:
+    """What one ``train()`` call did.
+
+    Attributes
+    ----------
+    trained_words : int
+        Words that survived vocabulary filtering and subsampling (gensim's effective words).
+    raw_words : int
+        Raw corpus words read, over all epochs.
+    loss : float
+        Summed training loss (0 unless ``compute_loss``).
+    elapsed : float
+        Wall seconds.
+    last_alpha : float
+        The last learning rate used.
+    """
+
+    trained_words: int = 0
+    raw_words: int = 0
+    loss: float = 0.0
+    elapsed: float = 0.0
+    last_alpha: float = 0.0
+
+
+@dataclass
+class _PreparedBatch:
+    centers: torch.Tensor
+    contexts: torch.Tensor
+    alpha: float
+
+
+@dataclass
+class _ChunkDone:
+    raw_words: int
+    sentences: int
+    effective_words: int
+
+
+def learning_rate(alpha, min_alpha, progress):
+    """gensim's linear decay: ``alpha`` at progress 0 to ``min_alpha`` at 1 (and no lower).
+
+    >>> learning_rate(0.025, 0.0001, 0.5)
+    0.01255
+    """
+    return max(min_alpha, alpha - (alpha - min_alpha) * progress)
+
+
+class Trainer:
+    """Runs epochs of negative-sampling training on given weights.
+
+    Parameters
+    ----------
+    config : torchw2v.config.TrainingConfig
+    syn0, syn1neg : torch.Tensor, shape (V, d)
+        Input and output weights on the training device, updated in place.
+    tables : TrainingTables
+    total_examples, total_words : int, optional
+        Sentences or raw words per epoch, for the learning rate and progress (one is needed).
+    threads : int, optional
+        Training threads updating the weights concurrently, lock-free (Hogwild, as gensim's
+        workers). Only ``threads=1`` is reproducible.
+    queue_factor : int, optional
+        Batches prepared ahead, per training thread.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from torchw2v.config import TrainingConfig
+    >>> from torchw2v.corpus import EncodedCorpus
+    >>> from torchw2v.sampling import noise_cum_table
+    >>> counts = np.array([3, 2, 1])
+    >>> tables = TrainingTables(np.full(3, 2**32 - 1, np.uint32), noise_cum_table(counts, 0.75))
+    >>> syn0, syn1neg = torch.rand(3, 4), torch.zeros(3, 4)
+    >>> trainer = Trainer(TrainingConfig(sg=1, epochs=2), syn0, syn1neg, tables, total_words=6)
+    >>> corpus = EncodedCorpus([["a", "b", "a", "c", "a", "b"]], {"a": 0, "b": 1, "c": 2}, 100)
+    >>> trainer.train(corpus).raw_words
+    12
+    """
+
+    def __init__(self, config, syn0, syn1neg, tables, total_examples=None, total_words=None, threads=1,
+                 queue_factor=2):
+        if not total_examples and not total_words:
+            raise ValueError(
+                "train() needs total_examples or total_words (the corpus size) for the learning-rate schedule; "
+                "after build_vocab on the same corpus use total_examples=model.corpus_count")
+        self.config = config
+        self.syn0 = syn0
+        self.syn1neg = syn1neg
+        self.tables = tables
+        self.total_examples = total_examples
+        self.total_words = total_words
+        self.device = syn0.device
+        self.samplers = [NoiseSampler(tables.cum_table, self.device, config.seed + i) for i in range(threads)]
+        self.queue_size = max(2, queue_factor * threads)
+        self.rng = np.random.default_rng(config.seed)
+        self._running_loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        self._loss_lock = threading.Lock()
+
+    def _progress(self, epoch, raw_words, sentences):
+        """Fraction of the whole call done after ``raw_words``/``sentences`` of ``epoch``."""
+        if self.total_examples:
+            within = sentences / self.total_examples
+        else:
+            within = raw_words / self.total_words
+        return (epoch + min(within, 1.0)) / self.config.epochs
+
+    def _produce(self, corpus, epoch, out, stop):
+        """Producer thread body: put batches and chunk tallies of one epoch on ``out``."""
+        config = self.config
+        pin = self.device.type == "cuda"
+        raw_words = sentences = 0
+        try:
+            for chunk in corpus.chunks():
+                alpha = learning_rate(config.alpha, config.min_alpha, self._progress(epoch, raw_words, sentences))
+                ids, lengths = subsample(chunk.ids, chunk.sentence_lengths, self.tables.sample_ints, self.rng)
+                windows = context_windows(ids, lengths, config.window, config.shrink_windows, self.rng)
+                for batch in window_batches(windows, config.batch_size, self.rng):
+                    centers, contexts = torch.from_numpy(batch.centers), torch.from_numpy(batch.contexts)
+                    if pin:
+                        centers, contexts = centers.pin_memory(), contexts.pin_memory()
+                    if not self._put(out, _PreparedBatch(centers, contexts, alpha), stop):
+                        return
+                raw_words += chunk.raw_words
+                sentences += chunk.sentences
+                if not self._put(out, _ChunkDone(chunk.raw_words, chunk.sentences, len(ids)), stop):
+                    return
+            self._put(out, _END_OF_EPOCH, stop)
+        except BaseException as error:  # handed to the training thread, which re-raises it
+            self._put(out, error, stop)
+
+    @staticmethod
+    def _put(out, item, stop):
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _step(self, batch, sampler):
+        config = self.config
+        centers = batch.centers.to(self.device, non_blocking=True)
+        contexts = batch.contexts.to(self.device, non_blocking=True)
+        negatives = sampler.draw((len(centers), config.negative))
+        if config.sg:
+            loss = skipgram_negative_step(self.syn0, self.syn1neg, centers, contexts, negatives, batch.alpha,
+                                          compute_loss=config.compute_loss)
+        else:
+            loss = cbow_negative_step(self.syn0, self.syn1neg, centers, contexts, negatives, batch.alpha,
+                                      cbow_mean=config.cbow_mean, compute_loss=config.compute_loss)
+        if loss is not None:
+            with self._loss_lock:
+                self._running_loss += loss
+
+    def check_finite(self, epoch, alpha):
+        """Raise :class:`TrainingDiverged` if any weight is NaN or infinite (synchronises the device)."""
+        if not bool(torch.isfinite(self.syn0).all() & torch.isfinite(self.syn1neg).all()):
+            raise TrainingDiverged(
+                f"training diverged in epoch {epoch}: the weights became NaN or infinite at learning rate "
+                f"alpha={alpha:g}. Lower alpha (gensim's default is 0.025) and train a fresh model; "
+                "this model's vectors are not usable."
+            )
+
+    def train(self, corpus, on_epoch_begin=None, on_epoch_end=None):
+        """Train ``config.epochs`` epochs over ``corpus`` (a :class:`torchw2v.corpus.EncodedCorpus`).
+
+        Parameters
+        ----------
+        corpus : torchw2v.corpus.EncodedCorpus
+        on_epoch_begin, on_epoch_end : callable, optional
+            Called with the epoch number (callbacks of the model facade).
+
+        Returns
+        -------
+        TrainingReport
+        """
+        report = TrainingReport(last_alpha=self.config.alpha)
+        start = time.perf_counter()
+        bar = self._progress_bar()
+        try:
+            for epoch in range(self.config.epochs):
+                if on_epoch_begin is not None:
+                    on_epoch_begin(epoch)
+                self._train_epoch(corpus, epoch, report, bar)
+                if on_epoch_end is not None:
+                    on_epoch_end(epoch)
+        finally:
+            if bar is not None:
+                bar.close()
+        report.elapsed = time.perf_counter() - start
+        report.loss = float(self._running_loss)
+        logger.info(
+            "training on %i raw words (%i effective words) took %.1fs, %.0f effective words/s",
+            report.raw_words, report.trained_words, report.elapsed, report.trained_words / max(report.elapsed, 1e-9),
+        )
+        return report
+
+    def _progress_bar(self):
+        if not self.config.progress_bar:
+            return None
+        from tqdm.auto import tqdm
+
+        if self.total_words:
+            return tqdm(total=self.total_words * self.config.epochs, unit="word", unit_scale=True, desc="training")
+        return tqdm(total=self.total_examples * self.config.epochs, unit="sentence", unit_scale=True,
+                    desc="training")
+
+    def _train_epoch(self, corpus, epoch, report, bar):
+        batches = queue.Queue(maxsize=self.queue_size)
+        stop = threading.Event()
+        tally = _EpochTally(epoch_start=time.perf_counter(), alpha=self.config.alpha)
+        producer = threading.Thread(target=self._produce, args=(corpus, epoch, batches, stop),
+                                    name=f"torchw2v-batches-{epoch}", daemon=True)
+        helpers = [threading.Thread(target=self._work, args=(epoch, batches, stop, tally, bar, sampler),
+                                    name=f"torchw2v-train-{epoch}-{i}", daemon=True)
+                   for i, sampler in enumerate(self.samplers[1:], start=1)]
+        producer.start()
+        for thread in helpers:
+            thread.start()
+        try:
+            self._work(epoch, batches, stop, tally, bar, self.samplers[0])
+        finally:
+            for thread in helpers:
+                thread.join()
+            stop.set()
+            producer.join()
+        if tally.error is not None:
+            raise tally.error
+        self.check_finite(epoch, tally.alpha)
+        elapsed = time.perf_counter() - tally.epoch_start
+        logger.info(
+            "EPOCH %i: training on %i raw words (%i effective words) took %.1fs, %.0f effective words/s",
+            epoch, tally.raw_words, tally.effective_words, elapsed, tally.effective_words / max(elapsed, 1e-9),
+        )
+        if self.total_examples and tally.sentences != self.total_examples:
+            logger.warning("EPOCH %i: supplied example count (%i) did not equal expected count (%i)",
+                           epoch, tally.sentences, self.total_examples)
+        elif not self.total_examples and tally.raw_words != self.total_words:
+            logger.warning("EPOCH %i: supplied raw word count (%i) did not equal expected count (%i)",
+                           epoch, tally.raw_words, self.total_words)
+        report.raw_words += tally.raw_words
+        report.trained_words += tally.effective_words
+        report.last_alpha = tally.alpha
+
+    def _work(self, epoch, batches, stop, tally, bar, sampler):
+        """A training thread: run steps on queued batches until the epoch ends or fails."""
+        try:
+            while not stop.is_set():
+                try:
+                    item = batches.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item is _END_OF_EPOCH:
+                    batches.put(item)  # let the other training threads see it too
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                if isinstance(item, _PreparedBatch):
+                    self._step(item, sampler)
+                    tally.alpha = item.alpha
+                else:
+                    self._count(epoch, item, tally, bar)
+        except BaseException as error:
+            with tally.lock:
+                tally.error = tally.error or error
+            stop.set()
+
+    def _count(self, epoch, chunk, tally, bar):
+        """Add a finished chunk to the epoch's tally; log progress every ``report_delay`` seconds."""
+        with tally.lock:
+            tally.raw_words += chunk.raw_words
+            tally.sentences += chunk.sentences
+            tally.effective_words += chunk.effective_words
+            if bar is not None:
+                bar.update(chunk.raw_words if self.total_words else chunk.sentences)
+            now = time.perf_counter()
+            if now - tally.last_report < self.config.report_delay:
+                return
+            tally.last_report = now
+            self.check_finite(epoch, tally.alpha)
+            logger.info(
+                "EPOCH %i - PROGRESS: at %.2f%% %s, %.0f words/s, alpha %.6f",
+                epoch, 100.0 * self._progress(0, tally.raw_words, tally.sentences) * self.config.epochs,
+                "examples" if self.total_examples else "words",
+                tally.effective_words / (now - tally.epoch_start), tally.alpha,
+            )
+
+
+@dataclass
+class _EpochTally:
+    """Counters of one epoch, shared by its training threads (under ``lock``)."""
+
+    epoch_start: float
+    alpha: float
+    raw_words: int = 0
+    sentences: int = 0
+    effective_words: int = 0
+    last_report: float = 0.0
+    error: BaseException = None
+    lock: threading.Lock = field(default_factory=threading.Lock)

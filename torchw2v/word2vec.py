@@ -1,0 +1,493 @@
+"""``TorchWord2Vec``: gensim's ``Word2Vec`` interface, trained with PyTorch.
+
+The class takes gensim 4's ``Word2Vec`` arguments with the same names, defaults and
+meaning, plus the torch ones (``device``, ``batch_size``, ``dtype``, ``progress_bar``).
+Its vocabulary lives in a real ``gensim.models.KeyedVectors`` (``model.wv``), so every
+gensim tool works on the result.
+
+>>> from gensim.test.utils import common_texts
+>>> model = TorchWord2Vec(common_texts, vector_size=16, window=2, min_count=1, sg=1, epochs=3, device="cpu")
+>>> len(model.wv), model.wv.vector_size
+(12, 16)
+>>> isinstance(model.wv.most_similar("computer", topn=2), list)
+True
+>>> model.to_gensim().syn1neg.shape
+(12, 16)
+"""
+import logging
+import os
+import warnings
+from timeit import default_timer
+
+import numpy as np
+import torch
+from gensim.models import KeyedVectors
+from gensim.models.word2vec import MAX_WORDS_IN_BATCH
+
+from torchw2v import export, persistence
+from torchw2v.config import (
+    DEFAULT_BATCH_SIZE, TrainingConfig, check_model_params, resolve_device, resolve_dtype,
+)
+from torchw2v.corpus import EncodedCorpus, check_corpus, iter_sentences
+from torchw2v.sampling import noise_cum_table
+from torchw2v.trainer import Trainer, TrainingTables
+from torchw2v.vocab import prepare_vocab, scan_vocab
+
+logger = logging.getLogger(__name__)
+
+REAL = np.float32
+
+
+class TorchWord2Vec:
+    """Word2vec (skip-gram or CBOW with negative sampling) trained on a torch device.
+
+    Parameters
+    ----------
+    sentences : iterable of list of str, optional
+        The corpus: token lists, or a streaming reader such as gensim's ``LineSentence``,
+        ``Text8Corpus`` or ``PathLineSentences``. It must be restartable (iterated once for
+        the vocabulary and once per epoch). If neither ``sentences`` nor ``corpus_file`` is
+        given the model is left untrained: call :meth:`build_vocab` and :meth:`train`.
+    corpus_file : str, optional
+        Path to a corpus in ``LineSentence`` format (plain, ``.gz`` or ``.bz2``).
+    vector_size : int, optional
+        Dimensionality of the word vectors.
+    alpha : float, optional
+        Initial learning rate.
+    window : int, optional
+        Maximum distance between the current and predicted word within a sentence.
+    min_count : int, optional
+        Ignore words with total frequency lower than this.
+    max_vocab_size : int, optional
+        Limit RAM while counting by pruning the rarest words (gensim's rule).
+    sample : float, optional
+        Threshold for downsampling frequent words (0 disables it).
+    seed : int, optional
+        Seed of the initial vectors, the data randomness and the noise draws. On CPU with
+        ``workers=1`` the same seed gives the same model.
+    workers : int, optional
+        Training threads on CPU (capped at the machine's cores), updating the weights
+        lock-free as gensim's workers; data preparation runs on one more thread. Only
+        ``workers=1`` is exactly reproducible, as in gensim.
+    min_alpha : float, optional
+        The learning rate decays linearly to this over all epochs.
+    sg : {0, 1}, optional
+        1 for skip-gram, otherwise CBOW.
+    hs : {0, 1}, optional
+        Hierarchical softmax; not implemented yet (raises ``NotImplementedError``).
+    negative : int, optional
+        Noise words per center word (usually 5-20).
+    ns_exponent : float, optional
+        Exponent of the noise distribution ``count ** ns_exponent`` (negative allowed).
+    cbow_mean : {0, 1}, optional
+        CBOW: 1 averages the context vectors, 0 sums them.
+    hashfxn : callable, optional
+        Kept for gensim's signature; gensim 4 does not use it either (the initial vectors
+        come from ``seed``), so a non-default value warns.
+    epochs : int, optional
+        Passes over the corpus.
+    null_word : {0, 1}, optional
+        Add gensim's ``'\\0'`` padding word to the vocabulary.
+    trim_rule : callable, optional
+        gensim's vocabulary trimming rule ``(word, count, min_count) -> RULE_*``.
+    sorted_vocab : {0, 1}, optional
+        Sort the vocabulary by descending frequency.
+    batch_words : int, optional
+        Minimum raw words per data-preparation chunk (gensim's job size).
+    compute_loss : bool, optional
+        Record the training loss (see :meth:`get_latest_training_loss`).
+    callbacks : iterable of gensim.models.callbacks.CallbackAny2Vec, optional
+        Called at the start and end of training and of each epoch.
+    comment : str, optional
+        A comment kept with the model.
+    max_final_vocab : int, optional
+        Raise ``min_count`` so that about this many words remain.
+    shrink_windows : bool, optional
+        Draw each center's effective window uniformly from ``1..window``.
+    device : str or torch.device, optional
+        ``"auto"`` (cuda, then mps, then cpu), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+    batch_size : int, optional
+        Center words per training step (default by device: 256 on CPU, 16384 on CUDA).
+    dtype : torch.dtype or str, optional
+        Training precision: float32 (default) or float64.
+    progress_bar : bool, optional
+        Show a tqdm bar while training.
+
+    Examples
+    --------
+    >>> from gensim.test.utils import common_texts
+    >>> model = TorchWord2Vec(vector_size=8, min_count=1, device="cpu")
+    >>> model.build_vocab(common_texts)
+    >>> model.train(common_texts, total_examples=model.corpus_count, epochs=1)[1]
+    29
+    """
+
+    def __init__(
+        self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
+        max_vocab_size=None, sample=1e-3, seed=1, workers=3, min_alpha=0.0001,
+        sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
+        trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
+        comment=None, max_final_vocab=None, shrink_windows=True,
+        *, device="auto", batch_size=None, dtype=None, progress_bar=False,
+    ):
+        check_model_params(vector_size, window, min_count, epochs, negative, hs, sample, alpha, min_alpha,
+                           workers, max_vocab_size, max_final_vocab, batch_words)
+        if hs:
+            raise NotImplementedError(
+                "hs=1 (hierarchical softmax) is not implemented yet; use hs=0 with negative > 0")
+        if hashfxn is not hash:
+            warnings.warn("hashfxn has no effect: as in gensim 4, initial vectors are drawn from `seed`",
+                          stacklevel=2)
+        self.vector_size = int(vector_size)
+        self.layer1_size = self.vector_size
+        self.alpha = float(alpha)
+        self.min_alpha = float(min_alpha)
+        self.min_alpha_yet_reached = float(alpha)
+        self.window = int(window)
+        self.min_count = min_count
+        self.effective_min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.max_final_vocab = max_final_vocab
+        self.sample = sample
+        self.seed = seed
+        self.workers = int(workers)
+        self.sg = int(sg)
+        self.hs = int(hs)
+        self.negative = int(negative)
+        self.ns_exponent = ns_exponent
+        self.cbow_mean = int(cbow_mean)
+        self.hashfxn = hashfxn
+        self.epochs = int(epochs)
+        self.null_word = null_word
+        self.sorted_vocab = sorted_vocab
+        self.batch_words = batch_words
+        self.compute_loss = bool(compute_loss)
+        self.comment = comment
+        self.shrink_windows = bool(shrink_windows)
+        self.device = resolve_device(device)
+        self.dtype = resolve_dtype(dtype, self.device)
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                       or batch_size <= 0):
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.batch_size = batch_size or DEFAULT_BATCH_SIZE.get(self.device.type, 1024)
+        self.progress_bar = bool(progress_bar)
+
+        self.wv = KeyedVectors(self.vector_size)
+        self.wv.vectors_lockf = np.ones(1, dtype=REAL)
+        self.syn1neg = np.zeros((0, self.layer1_size), dtype=REAL)
+        self.cum_table = None
+        self.raw_vocab = None
+        self.corpus_count = 0
+        self.corpus_total_words = 0
+        self.train_count = 0
+        self.total_train_time = 0.0
+        self.running_training_loss = 0.0
+
+        if sentences is not None or corpus_file is not None:
+            check_corpus(sentences, corpus_file, passes=self.epochs + 1)
+            self.build_vocab(sentences, corpus_file=corpus_file, trim_rule=trim_rule)
+            self.train(
+                sentences, corpus_file=corpus_file, total_examples=self.corpus_count,
+                total_words=self.corpus_total_words, epochs=self.epochs, start_alpha=self.alpha,
+                end_alpha=self.min_alpha, compute_loss=self.compute_loss, callbacks=callbacks,
+            )
+        else:
+            if trim_rule is not None:
+                logger.warning("trim_rule is only used by build_vocab(); pass it there, it is ignored here")
+            if callbacks:
+                logger.warning("callbacks are only used by train(); pass them there, they are ignored here")
+
+    # ------------------------------------------------------------------ vocabulary
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
+                    keep_raw_vocab=False, trim_rule=None, **kwargs):
+        """Build the vocabulary from a corpus (one pass; a one-shot generator is fine).
+
+        Parameters
+        ----------
+        corpus_iterable : iterable of list of str, optional
+        corpus_file : str, optional
+        update : bool, optional
+            Add the new words to the existing vocabulary (and grow the weights).
+        progress_per : int, optional
+            Log progress every this many sentences.
+        keep_raw_vocab : bool, optional
+            Keep the raw counts in ``raw_vocab``.
+        trim_rule : callable, optional
+        **kwargs
+            ``min_count``, ``sample`` or ``dry_run`` overrides, as gensim's ``prepare_vocab``.
+
+        Examples
+        --------
+        >>> model = TorchWord2Vec(min_count=1, device="cpu")
+        >>> model.build_vocab([["a", "b"], ["a"]])
+        >>> model.wv.index_to_key, model.corpus_count, model.corpus_total_words
+        (['a', 'b'], 2, 3)
+        """
+        check_corpus(corpus_iterable, corpus_file, passes=1)
+        scan = scan_vocab(iter_sentences(corpus_iterable, corpus_file), max_vocab_size=self.max_vocab_size,
+                          trim_rule=trim_rule, progress_per=progress_per)
+        if scan.total_words == 0:
+            raise ValueError("the corpus is empty: it has no words to build a vocabulary from")
+        self.corpus_count = scan.corpus_count
+        self.corpus_total_words = scan.total_words
+        self.raw_vocab = scan.raw_vocab
+        self._prepare(update=update, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
+
+    def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None, trim_rule=None,
+                              update=False):
+        """Build the vocabulary from a ``{word: count}`` mapping instead of a corpus.
+
+        >>> model = TorchWord2Vec(min_count=2, device="cpu")
+        >>> model.build_vocab_from_freq({"a": 3, "b": 1, "c": 2})
+        >>> model.wv.index_to_key
+        ['a', 'c']
+        """
+        logger.info("collected %i word types, with total frequency of %i", len(word_freq), sum(word_freq.values()))
+        self.corpus_count = corpus_count or 0
+        self.raw_vocab = word_freq
+        self._prepare(update=update, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule)
+
+    def _prepare(self, update, keep_raw_vocab, trim_rule, min_count=None, sample=None, dry_run=False):
+        if update and not len(self.wv):
+            raise RuntimeError(
+                "build_vocab(update=True) needs an existing vocabulary: build one first with update=False")
+        min_count = min_count or self.min_count
+        sample = sample or self.sample
+        report = prepare_vocab(
+            self.wv, self.raw_vocab, min_count=min_count, sample=sample, max_final_vocab=self.max_final_vocab,
+            trim_rule=trim_rule, sorted_vocab=self.sorted_vocab, null_word=self.null_word, update=update,
+            dry_run=dry_run,
+        )
+        if dry_run:
+            return report
+        self.effective_min_count = report["effective_min_count"]
+        if not update:
+            self.min_count, self.sample = min_count, sample
+        if not len(self.wv):
+            raise ValueError(
+                f"the vocabulary is empty: no word occurs at least min_count={self.effective_min_count} times "
+                f"among the {len(self.raw_vocab)} word types seen; lower min_count (or max_final_vocab/trim_rule)"
+            )
+        if not keep_raw_vocab:
+            self.raw_vocab = {}
+        self.cum_table = noise_cum_table(self.wv.expandos["count"], self.ns_exponent)
+        self.estimate_memory()
+        self._prepare_weights(update)
+        return report
+
+    def _prepare_weights(self, update):
+        if not update:
+            logger.info("resetting layer weights")
+            self.wv.vectors = np.zeros((0, self.vector_size), dtype=REAL)
+            self.syn1neg = np.zeros((0, self.layer1_size), dtype=REAL)
+        gained = len(self.wv) - len(self.wv.vectors)
+        self.wv.resize_vectors(seed=self.seed)  # gensim's initialisation: uniform in [-1, 1) / vector_size
+        self.wv.vectors_lockf = np.ones(1, dtype=REAL)
+        self.syn1neg = np.vstack([self.syn1neg, np.zeros((gained, self.layer1_size), dtype=REAL)])
+
+    def estimate_memory(self, vocab_size=None, report=None):
+        """Bytes the model's tables take, with gensim's estimate for the vocabulary itself.
+
+        >>> TorchWord2Vec(vector_size=10, device="cpu").estimate_memory(vocab_size=100)["total"]
+        58000
+        """
+        vocab_size = vocab_size or len(self.wv)
+        report = report or {}
+        itemsize = np.dtype(REAL).itemsize
+        report["vocab"] = vocab_size * (700 if self.hs else 500)
+        report["vectors"] = vocab_size * self.vector_size * itemsize
+        if self.negative:
+            report["syn1neg"] = vocab_size * self.layer1_size * itemsize
+        report["total"] = sum(report.values())
+        logger.info("estimated required memory for %i words and %i dimensions: %i bytes",
+                    vocab_size, self.vector_size, report["total"])
+        return report
+
+    # ------------------------------------------------------------------ training
+    def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None, epochs=None,
+              start_alpha=None, end_alpha=None, word_count=0, queue_factor=2, report_delay=1.0,
+              compute_loss=False, callbacks=(), **kwargs):
+        """Train the weights on a corpus, as gensim's ``Word2Vec.train``.
+
+        Parameters
+        ----------
+        corpus_iterable : iterable of list of str, optional
+        corpus_file : str, optional
+        total_examples : int, optional
+            Sentences in the corpus (``model.corpus_count`` after ``build_vocab`` on it).
+        total_words : int, optional
+            Raw words in the corpus. One of ``total_examples``/``total_words`` is required.
+        epochs : int
+            Passes over the corpus (required, as in gensim).
+        start_alpha, end_alpha : float, optional
+            Learning-rate bounds of this call (default ``alpha``/``min_alpha``).
+        word_count : int, optional
+            Unused, as in gensim 4 (a nonzero value warns).
+        queue_factor : int, optional
+            Batches buffered ahead of the training steps, per worker.
+        report_delay : float, optional
+            Seconds between progress log lines.
+        compute_loss : bool, optional
+            Record the loss of this call (see :meth:`get_latest_training_loss`).
+        callbacks : iterable of gensim.models.callbacks.CallbackAny2Vec, optional
+
+        Returns
+        -------
+        (int, int)
+            Effective words trained (after subsampling) and raw words read.
+        """
+        if kwargs:
+            raise TypeError(f"train() got unexpected keyword arguments {sorted(kwargs)}")
+        if word_count:
+            warnings.warn("word_count has no effect (as in gensim 4)", stacklevel=2)
+        if not len(self.wv):
+            raise RuntimeError("you must first build the vocabulary (build_vocab) before training the model")
+        if epochs is None or isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
+            raise ValueError(f"train() needs an explicit positive epochs count (usually model.epochs), got {epochs!r}")
+        check_corpus(corpus_iterable, corpus_file, passes=epochs)
+        self.alpha = start_alpha or self.alpha
+        self.min_alpha = end_alpha or self.min_alpha
+        self.epochs = epochs
+        self.compute_loss = bool(compute_loss)
+        if self.alpha > self.min_alpha_yet_reached:
+            logger.warning("Effective 'alpha' higher than previous training cycles")
+        config = TrainingConfig(
+            sg=self.sg, window=self.window, shrink_windows=self.shrink_windows, negative=self.negative,
+            cbow_mean=bool(self.cbow_mean), alpha=self.alpha, min_alpha=self.min_alpha, epochs=epochs,
+            batch_size=self.batch_size, chunk_words=max(self.batch_words, 16 * self.batch_size),
+            compute_loss=self.compute_loss, seed=self.seed + self.train_count, report_delay=report_delay,
+            progress_bar=self.progress_bar,
+        )
+        logger.info(
+            "training model on %s with %i vocabulary and %i features, using sg=%s hs=%s sample=%s negative=%s "
+            "window=%s shrink_windows=%s batch_size=%i",
+            self.device, len(self.wv), self.layer1_size, self.sg, self.hs, self.sample, self.negative,
+            self.window, self.shrink_windows, self.batch_size,
+        )
+        callbacks = list(callbacks)
+        syn0, syn1neg = self._device_weights()
+        cpu = self.device.type == "cpu"
+        trainer = Trainer(config, syn0, syn1neg, TrainingTables(self.wv.expandos["sample_int"], self.cum_table),
+                          total_examples=total_examples, total_words=total_words,
+                          threads=self._training_threads(), queue_factor=queue_factor)
+        corpus = EncodedCorpus(iter_sentences(corpus_iterable, corpus_file), self.wv.key_to_index,
+                               config.chunk_words)
+
+        def on_epoch_begin(epoch):
+            for callback in callbacks:
+                callback.on_epoch_begin(self)
+
+        def on_epoch_end(epoch):
+            if callbacks:
+                self._store_weights(syn0, syn1neg)
+            for callback in callbacks:
+                callback.on_epoch_end(self)
+
+        for callback in callbacks:
+            callback.on_train_begin(self)
+        start = default_timer()
+        threads = torch.get_num_threads()
+        if cpu:
+            torch.set_num_threads(1)  # parallelism comes from the training threads
+        try:
+            report = trainer.train(corpus, on_epoch_begin, on_epoch_end)
+        finally:
+            torch.set_num_threads(threads)
+            corpus.close()
+            self._store_weights(syn0, syn1neg)
+        self.total_train_time += default_timer() - start
+        self.running_training_loss = report.loss
+        self.min_alpha_yet_reached = report.last_alpha
+        self.train_count += 1
+        for callback in callbacks:
+            callback.on_train_end(self)
+        return report.trained_words, report.raw_words
+
+    def _training_threads(self):
+        """Concurrent training threads: ``workers`` (at most the cores) on CPU, one on an accelerator."""
+        if self.device.type != "cpu":
+            return 1
+        return max(1, min(self.workers, os.cpu_count() or 1))
+
+    def _weights_shared(self):
+        """Whether training tensors share memory with ``wv.vectors``/``syn1neg`` (CPU, float32)."""
+        return self.device.type == "cpu" and self.dtype == torch.float32
+
+    def _device_weights(self):
+        """The weights as tensors on the training device."""
+        if self._weights_shared():
+            return torch.from_numpy(self.wv.vectors), torch.from_numpy(self.syn1neg)
+        return (torch.as_tensor(self.wv.vectors, device=self.device).to(self.dtype),
+                torch.as_tensor(self.syn1neg, device=self.device).to(self.dtype))
+
+    def _store_weights(self, syn0, syn1neg):
+        """Copy device weights back into ``wv.vectors``/``syn1neg`` (no-op when they share memory)."""
+        if not self._weights_shared():
+            self.wv.vectors[:] = syn0.detach().to("cpu", torch.float32).numpy()
+            self.syn1neg[:] = syn1neg.detach().to("cpu", torch.float32).numpy()
+        self.wv.norms = None
+
+    def get_latest_training_loss(self):
+        """The summed loss of the latest ``train()`` call (0 unless ``compute_loss``).
+
+        >>> from gensim.test.utils import common_texts
+        >>> m = TorchWord2Vec(common_texts, min_count=1, compute_loss=True, epochs=1, device="cpu")
+        >>> m.get_latest_training_loss() > 0
+        True
+        """
+        return self.running_training_loss
+
+    # ------------------------------------------------------------------ using the model
+    def predict_output_word(self, context_words_list, topn=10):
+        """The most probable center words given context words, as gensim's method.
+
+        Returns ``None`` (with a warning) when no context word is in the vocabulary.
+
+        >>> from gensim.test.utils import common_texts
+        >>> m = TorchWord2Vec(common_texts, min_count=1, epochs=1, device="cpu")
+        >>> len(m.predict_output_word(["system", "graph"], topn=3))
+        3
+        """
+        indices = [self.wv.get_index(word) for word in context_words_list if word in self.wv]
+        if not indices:
+            logger.warning("none of the words in context_words_list are in the vocabulary")
+            return None
+        hidden = np.sum(self.wv.vectors[indices], axis=0)
+        if self.cbow_mean:
+            hidden /= len(indices)
+        scores = self.syn1neg @ hidden
+        probabilities = np.exp(scores - scores.max())
+        probabilities /= probabilities.sum()
+        top = np.argsort(-probabilities, kind="stable")[:topn]
+        return [(self.wv.index_to_key[i], float(probabilities[i])) for i in top]
+
+    def to_gensim(self):
+        """A ``gensim.models.Word2Vec`` with this model's vocabulary and weights, ready to train on.
+
+        See :func:`torchw2v.export.to_gensim`.
+        """
+        return export.to_gensim(self)
+
+    def save(self, fname):
+        """Save everything needed to use and resume training (see :mod:`torchw2v.persistence`)."""
+        persistence.save(self, fname)
+
+    @classmethod
+    def load(cls, fname, device="auto"):
+        """Load a model saved by :meth:`save`, onto ``device``.
+
+        >>> import tempfile, os
+        >>> from gensim.test.utils import common_texts
+        >>> m = TorchWord2Vec(common_texts, min_count=1, epochs=1, device="cpu")
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.tw2v")
+        >>> m.save(path)
+        >>> TorchWord2Vec.load(path, device="cpu").wv.index_to_key == m.wv.index_to_key
+        True
+        """
+        return persistence.load(cls, fname, device=device)
+
+    def __str__(self):
+        return (f"{type(self).__name__}<vocab={len(self.wv)}, vector_size={self.vector_size}, "
+                f"alpha={self.alpha}, device={self.device}>")
+
+    __repr__ = __str__
