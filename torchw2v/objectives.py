@@ -60,6 +60,12 @@ def negative_sampling_updates(inputs, outputs, pair_weights, compute_loss=True):
 ROW_UPDATE_CAP = 8.0
 
 
+#: The cap for the context rows of CBOW with ``cbow_mean=1``, which each receive the hidden
+#: vector's whole update (``2 * reach`` times the gradient of the mean, as in gensim): a
+#: lower cap keeps them as stable as the other rows.
+CBOW_MEAN_INPUT_UPDATE_CAP = 2.0
+
+
 def add_row_updates(weights, rows, deltas, present=None, cap=ROW_UPDATE_CAP):
     """``weights[rows] += deltas`` with repeated rows' summed update scaled to at most ``cap`` updates.
 
@@ -171,5 +177,6 @@ def cbow_negative_step(syn0, syn1neg, centers, contexts, negatives, lr, cbow_mea
     delta_inputs = delta_hidden * valid[:, :, None].to(syn0.dtype)  # (B, C, d)
     add_row_updates(syn1neg, targets.reshape(-1), delta_outputs.reshape(-1, syn1neg.shape[1]),
                     present=target_ok.reshape(-1))
-    add_row_updates(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1))
+    add_row_updates(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1),
+                    cap=CBOW_MEAN_INPUT_UPDATE_CAP if cbow_mean else ROW_UPDATE_CAP)
     return loss
