@@ -10,10 +10,13 @@ from gensim.models.callbacks import CallbackAny2Vec
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import common_texts, datapath
 
-from torchw2v import TorchWord2Vec
+from torchw2v import TorchWord2Vec, native
 from torchw2v.trainer import TrainingDiverged, learning_rate
 
 LEE = list(LineSentence(datapath("lee_background.cor")))
+
+#: CPU training paths: the batched torch ops (what CUDA runs) and, when built, the native kernels.
+CPU_KERNELS = ["torch"] + (["native"] if native.available() else [])
 
 
 def _parameters(function):
@@ -34,7 +37,7 @@ def test_signature_starts_with_gensims(method):
 
 def test_torch_arguments_are_keyword_only():
     parameters = inspect.signature(TorchWord2Vec.__init__).parameters
-    for name in ("device", "batch_size", "dtype", "progress_bar"):
+    for name in ("device", "batch_size", "dtype", "progress_bar", "cpu_kernel"):
         assert parameters[name].kind == inspect.Parameter.KEYWORD_ONLY
 
 
@@ -59,22 +62,25 @@ def _rank(model, query="attacks", expected="bombings"):
     dict(sg=0, cbow_mean=1, alpha=0.05, window=5, sample=0),  # gensim's test_cbow_neg settings
     dict(sg=0, cbow_mean=0, alpha=0.025, window=5, sample=0),
 ], ids=["skipgram", "cbow-mean", "cbow-sum"])
-def test_lee_quality_as_gensims_own_sanity_test(settings):
+@pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
+def test_lee_quality_as_gensims_own_sanity_test(settings, cpu_kernel):
     """gensim's model_sanity: 'bombings' within the 50 nearest words of 'attacks'."""
-    model = _lee_model(**settings)
+    model = _lee_model(cpu_kernel=cpu_kernel, **settings)
     assert _rank(model) < 50
     sims = [word for word, _ in model.wv.most_similar([model.wv["attacks"]], topn=51)]
     assert "attacks" in sims and "bombings" in sims
 
 
-def test_two_workers_train_to_the_same_quality():
-    assert _rank(_lee_model(sg=1, workers=2)) < 50
+@pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
+def test_two_workers_train_to_the_same_quality(cpu_kernel):
+    assert _rank(_lee_model(sg=1, workers=2, cpu_kernel=cpu_kernel)) < 50
 
 
-def test_seed_makes_single_worker_cpu_runs_reproducible():
-    first = _lee_model(sg=1, epochs=2, seed=7)
-    second = _lee_model(sg=1, epochs=2, seed=7)
-    other = _lee_model(sg=1, epochs=2, seed=8)
+@pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
+def test_seed_makes_single_worker_cpu_runs_reproducible(cpu_kernel):
+    first = _lee_model(sg=1, epochs=2, seed=7, cpu_kernel=cpu_kernel)
+    second = _lee_model(sg=1, epochs=2, seed=7, cpu_kernel=cpu_kernel)
+    other = _lee_model(sg=1, epochs=2, seed=8, cpu_kernel=cpu_kernel)
     np.testing.assert_array_equal(first.wv.vectors, second.wv.vectors)
     np.testing.assert_array_equal(first.syn1neg, second.syn1neg)
     assert not np.array_equal(first.wv.vectors, other.wv.vectors)
@@ -160,8 +166,8 @@ def test_learning_rate_decays_linearly_to_min_alpha():
     assert learning_rate(0.05, 0.001, 0.5) == pytest.approx(0.0255)
     assert learning_rate(0.05, 0.001, 1.5) == 0.001
     model = _lee_model(sg=1, epochs=2, alpha=0.05, min_alpha=0.001)
-    # the last chunk trains at the rate reached at its start, as gensim's last job does
-    assert 0.001 <= model.min_alpha_yet_reached < 0.05 * 0.15
+    # the rate decays batch by batch: the last batch trains near min_alpha
+    assert 0.001 <= model.min_alpha_yet_reached < 0.05 * 0.05
 
 
 def test_predict_output_word_matches_gensims_formula():
@@ -202,6 +208,8 @@ def test_progress_is_logged_like_gensim(caplog):
     (dict(device="cuda:7" if torch.cuda.device_count() < 8 else "cpu:x"), ValueError, "device"),
     (dict(batch_size=0), ValueError, "batch_size"),
     (dict(dtype=torch.float16), ValueError, "dtype"),
+    (dict(cpu_kernel="fortran"), ValueError, "cpu_kernel"),
+    (dict(cpu_kernel="native", dtype=torch.float64), ValueError, "cpu_kernel"),
 ])
 def test_invalid_arguments_raise_naming_the_argument(kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -219,6 +227,13 @@ def test_train_errors():
         model.train(common_texts, epochs=1)
 
 
-def test_too_high_learning_rate_stops_with_a_clear_error():
+@pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
+def test_too_high_learning_rate_stops_with_a_clear_error(cpu_kernel):
     with pytest.raises(TrainingDiverged, match="alpha"):
-        TorchWord2Vec(LEE, vector_size=20, alpha=1e30, epochs=1, device="cpu")
+        TorchWord2Vec(LEE, vector_size=20, alpha=1e30, epochs=1, device="cpu", cpu_kernel=cpu_kernel)
+
+
+def test_native_is_the_default_cpu_kernel_when_built():
+    model = TorchWord2Vec(device="cpu")
+    assert model.cpu_kernel == ("native" if native.available() else "torch")
+    assert TorchWord2Vec(device="cpu", dtype=torch.float64).cpu_kernel == "torch"

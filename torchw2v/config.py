@@ -14,8 +14,42 @@ import torch
 
 logger = logging.getLogger(__name__)
 
-#: Centers per training step when ``batch_size`` is not given, by device type.
-DEFAULT_BATCH_SIZE = {"cpu": 256, "cuda": 16384, "mps": 8192}
+#: Centers per training step when ``batch_size`` is not given: by device type, and for the
+#: native CPU kernels (whose sequential updates need no small batches for stability).
+DEFAULT_BATCH_SIZE = {"cpu": 256, "cuda": 16384, "mps": 8192, "native": 2048}
+
+
+def default_batch_size(device, cpu_kernel):
+    """The default ``batch_size`` for a device and CPU kernel.
+
+    >>> default_batch_size(torch.device("cpu"), "native"), default_batch_size(torch.device("cpu"), "torch")
+    (2048, 256)
+    """
+    if device.type == "cpu" and cpu_kernel == "native":
+        return DEFAULT_BATCH_SIZE["native"]
+    return DEFAULT_BATCH_SIZE.get(device.type, DEFAULT_BATCH_SIZE["cpu"])
+
+
+def resolve_cpu_kernel(cpu_kernel, device, dtype):
+    """``"native"`` or ``"torch"``: how CPU training runs (see ``TorchWord2Vec``'s ``cpu_kernel``).
+
+    >>> resolve_cpu_kernel("torch", torch.device("cpu"), torch.float32)
+    'torch'
+    """
+    from torchw2v import native
+
+    if cpu_kernel not in ("auto", "native", "torch"):
+        raise ValueError(f"cpu_kernel must be 'auto', 'native' or 'torch', got {cpu_kernel!r}")
+    if cpu_kernel == "native":
+        if not native.available():
+            raise ValueError("cpu_kernel='native' but the native kernels are not built: reinstall torchw2v "
+                             "where a C compiler is available, or use cpu_kernel='torch'")
+        if dtype != torch.float32:
+            raise ValueError(f"cpu_kernel='native' trains float32 weights only, got dtype={dtype}")
+        return "native"
+    if cpu_kernel == "auto" and device.type == "cpu" and dtype == torch.float32 and native.available():
+        return "native"
+    return "torch"
 
 
 def resolve_device(device):

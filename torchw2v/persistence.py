@@ -28,7 +28,7 @@ FORMAT = "torchw2v"
 FORMAT_VERSION = 1
 
 #: Torch-only settings stored with the shared gensim ones.
-TORCH_PARAMS = ("batch_size", "progress_bar")
+TORCH_PARAMS = ("batch_size", "progress_bar", "cpu_kernel")
 
 
 def save(model, fname):

@@ -3,7 +3,9 @@
 A producer thread turns corpus chunks into batches (subsampling, windows; numpy) while
 one or more training threads run the steps (torch ops release the GIL, so they all run
 at once). Several training threads update the shared weights without locks, as gensim's
-worker threads do (Hogwild); on a GPU one thread feeds the device.
+worker threads do (Hogwild); on a GPU one thread feeds the device. On CPU the steps run
+the compiled kernels of :mod:`torchw2v.native` when they are built (sequential SGD per
+pair, as gensim), else the batched torch ops of :mod:`torchw2v.objectives`.
 The learning rate decays linearly from ``alpha`` to ``min_alpha`` over all epochs of the
 call, by progress through the corpus, as gensim's ``_get_next_alpha``. The device is
 synchronised only when progress is logged (about once per ``report_delay`` seconds): to
@@ -25,6 +27,10 @@ from torchw2v.sampling import NoiseSampler
 logger = logging.getLogger(__name__)
 
 _END_OF_EPOCH = object()
+
+#: Weights beyond this magnitude mean training has diverged (trained word2vec weights stay
+#: within a few tens).
+DIVERGED_MAGNITUDE = 1e6
 
 
 class TrainingDiverged(FloatingPointError):
@@ -66,8 +72,8 @@ class TrainingReport:
 
 @dataclass
 class _PreparedBatch:
-    centers: torch.Tensor
-    contexts: torch.Tensor
+    centers: object  # torch.Tensor, or numpy.ndarray for the native kernels
+    contexts: object
     alpha: float
 
 
@@ -103,6 +109,9 @@ class Trainer:
         workers). Only ``threads=1`` is reproducible.
     queue_factor : int, optional
         Batches prepared ahead, per training thread.
+    native_kernel : torchw2v.native.NativeKernel, optional
+        Run the steps with the compiled CPU kernels (sequential SGD per pair, as gensim)
+        instead of the batched torch ops.
 
     Examples
     --------
@@ -120,7 +129,7 @@ class Trainer:
     """
 
     def __init__(self, config, syn0, syn1neg, tables, total_examples=None, total_words=None, threads=1,
-                 queue_factor=2):
+                 queue_factor=2, native_kernel=None):
         if not total_examples and not total_words:
             raise ValueError(
                 "train() needs total_examples or total_words (the corpus size) for the learning-rate schedule; "
@@ -132,7 +141,11 @@ class Trainer:
         self.total_examples = total_examples
         self.total_words = total_words
         self.device = syn0.device
-        self.samplers = [NoiseSampler(tables.cum_table, self.device, config.seed + i) for i in range(threads)]
+        self.native_kernel = native_kernel
+        if native_kernel is not None:
+            self.thread_states = [native_kernel.new_state(config.seed + i) for i in range(threads)]
+        else:
+            self.thread_states = [NoiseSampler(tables.cum_table, self.device, config.seed + i) for i in range(threads)]
         self.queue_size = max(2, queue_factor * threads)
         self.rng = np.random.default_rng(config.seed)
         self._running_loss = torch.zeros((), dtype=torch.float64, device=self.device)
@@ -153,11 +166,17 @@ class Trainer:
         raw_words = sentences = 0
         try:
             for chunk in corpus.chunks():
-                alpha = learning_rate(config.alpha, config.min_alpha, self._progress(epoch, raw_words, sentences))
+                start = self._progress(epoch, raw_words, sentences)
+                end = self._progress(epoch, raw_words + chunk.raw_words, sentences + chunk.sentences)
                 ids, lengths = subsample(chunk.ids, chunk.sentence_lengths, self.tables.sample_ints, self.rng)
                 windows = context_windows(ids, lengths, config.window, config.shrink_windows, self.rng)
-                for batch in window_batches(windows, config.batch_size, self.rng):
-                    centers, contexts = torch.from_numpy(batch.centers), torch.from_numpy(batch.contexts)
+                batches = list(window_batches(windows, config.batch_size, self.rng))
+                for i, batch in enumerate(batches):
+                    # the rate decays batch by batch through the chunk
+                    alpha = learning_rate(config.alpha, config.min_alpha, start + (end - start) * i / len(batches))
+                    centers, contexts = batch.centers, batch.contexts
+                    if self.native_kernel is None:
+                        centers, contexts = torch.from_numpy(centers), torch.from_numpy(contexts)
                     if pin:
                         centers, contexts = centers.pin_memory(), contexts.pin_memory()
                     if not self._put(out, _PreparedBatch(centers, contexts, alpha), stop):
@@ -180,8 +199,18 @@ class Trainer:
                 continue
         return False
 
-    def _step(self, batch, sampler):
+    def _step(self, batch, state):
+        """One batch: ``state`` is the thread's NoiseSampler (torch) or random state (native)."""
         config = self.config
+        if self.native_kernel is not None:
+            loss = self.native_kernel.step(batch.centers, batch.contexts, batch.alpha, sg=config.sg,
+                                           cbow_mean=config.cbow_mean, state=state,
+                                           compute_loss=config.compute_loss)
+            if config.compute_loss:
+                with self._loss_lock:
+                    self._running_loss += loss
+            return
+        sampler = state
         centers = batch.centers.to(self.device, non_blocking=True)
         contexts = batch.contexts.to(self.device, non_blocking=True)
         negatives = sampler.draw((len(centers), config.negative))
@@ -196,12 +225,19 @@ class Trainer:
                 self._running_loss += loss
 
     def check_finite(self, epoch, alpha):
-        """Raise :class:`TrainingDiverged` if any weight is NaN or infinite (synchronises the device)."""
-        if not bool(torch.isfinite(self.syn0).all() & torch.isfinite(self.syn1neg).all()):
+        """Raise :class:`TrainingDiverged` if a weight is NaN, infinite or absurdly large.
+
+        Synchronises the device. Each weight is read once (``abs().max()``; NaN propagates),
+        so training threads writing meanwhile cannot fake a NaN as ``isfinite``'s double read
+        would. A magnitude over :data:`DIVERGED_MAGNITUDE` counts too: the native kernels
+        skip saturated pairs, so a far too high rate leaves huge finite weights, not NaN.
+        """
+        largest = torch.maximum(self.syn0.abs().max(), self.syn1neg.abs().max())
+        if not bool(largest <= DIVERGED_MAGNITUDE):
             raise TrainingDiverged(
-                f"training diverged in epoch {epoch}: the weights became NaN or infinite at learning rate "
-                f"alpha={alpha:g}. Lower alpha (gensim's default is 0.025) and train a fresh model; "
-                "this model's vectors are not usable."
+                f"training diverged in epoch {epoch}: the weights became NaN, infinite or huge (|w| = "
+                f"{float(largest):g}) at learning rate alpha={alpha:g}. Lower alpha (gensim's default is 0.025) "
+                "and train a fresh model; this model's vectors are not usable."
             )
 
     def train(self, corpus, on_epoch_begin=None, on_epoch_end=None):
@@ -254,14 +290,14 @@ class Trainer:
         tally = _EpochTally(epoch_start=time.perf_counter(), alpha=self.config.alpha)
         producer = threading.Thread(target=self._produce, args=(corpus, epoch, batches, stop),
                                     name=f"torchw2v-batches-{epoch}", daemon=True)
-        helpers = [threading.Thread(target=self._work, args=(epoch, batches, stop, tally, bar, sampler),
+        helpers = [threading.Thread(target=self._work, args=(epoch, batches, stop, tally, bar, state),
                                     name=f"torchw2v-train-{epoch}-{i}", daemon=True)
-                   for i, sampler in enumerate(self.samplers[1:], start=1)]
+                   for i, state in enumerate(self.thread_states[1:], start=1)]
         producer.start()
         for thread in helpers:
             thread.start()
         try:
-            self._work(epoch, batches, stop, tally, bar, self.samplers[0])
+            self._work(epoch, batches, stop, tally, bar, self.thread_states[0])
         finally:
             for thread in helpers:
                 thread.join()
@@ -285,7 +321,7 @@ class Trainer:
         report.trained_words += tally.effective_words
         report.last_alpha = tally.alpha
 
-    def _work(self, epoch, batches, stop, tally, bar, sampler):
+    def _work(self, epoch, batches, stop, tally, bar, state):
         """A training thread: run steps on queued batches until the epoch ends or fails."""
         try:
             while not stop.is_set():
@@ -299,7 +335,7 @@ class Trainer:
                 if isinstance(item, BaseException):
                     raise item
                 if isinstance(item, _PreparedBatch):
-                    self._step(item, sampler)
+                    self._step(item, state)
                     tally.alpha = item.alpha
                 else:
                     self._count(epoch, item, tally, bar)

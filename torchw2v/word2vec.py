@@ -26,9 +26,10 @@ from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
 from torchw2v import export, persistence
 from torchw2v.config import (
-    DEFAULT_BATCH_SIZE, TrainingConfig, check_model_params, resolve_device, resolve_dtype,
+    TrainingConfig, check_model_params, default_batch_size, resolve_cpu_kernel, resolve_device, resolve_dtype,
 )
 from torchw2v.corpus import EncodedCorpus, check_corpus, iter_sentences
+from torchw2v.native import NativeKernel
 from torchw2v.sampling import noise_cum_table
 from torchw2v.trainer import Trainer, TrainingTables
 from torchw2v.vocab import prepare_vocab, scan_vocab
@@ -107,11 +108,17 @@ class TorchWord2Vec:
     device : str or torch.device, optional
         ``"auto"`` (cuda, then mps, then cpu), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     batch_size : int, optional
-        Center words per training step (default by device: 256 on CPU, 16384 on CUDA).
+        Center words per training step (default: 2048 with the native CPU kernels, 256 with
+        torch ops on CPU, 16384 on CUDA, 8192 on MPS).
     dtype : torch.dtype or str, optional
         Training precision: float32 (default) or float64.
     progress_bar : bool, optional
         Show a tqdm bar while training.
+    cpu_kernel : {"auto", "native", "torch"}, optional
+        How to train on CPU: ``"native"``, the compiled kernels (gensim's sequential SGD per
+        pair, fastest); ``"torch"``, the batched torch ops that CUDA and MPS run; ``"auto"``,
+        native when the kernels were built at install (they need a C compiler) and the
+        dtype is float32, else torch.
 
     Examples
     --------
@@ -128,7 +135,7 @@ class TorchWord2Vec:
         sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
         trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
         comment=None, max_final_vocab=None, shrink_windows=True,
-        *, device="auto", batch_size=None, dtype=None, progress_bar=False,
+        *, device="auto", batch_size=None, dtype=None, progress_bar=False, cpu_kernel="auto",
     ):
         check_model_params(vector_size, window, min_count, epochs, negative, hs, sample, alpha, min_alpha,
                            workers, max_vocab_size, max_final_vocab, batch_words)
@@ -169,7 +176,8 @@ class TorchWord2Vec:
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                        or batch_size <= 0):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.batch_size = batch_size or DEFAULT_BATCH_SIZE.get(self.device.type, 1024)
+        self.cpu_kernel = resolve_cpu_kernel(cpu_kernel, self.device, self.dtype)
+        self.batch_size = batch_size or default_batch_size(self.device, self.cpu_kernel)
         self.progress_bar = bool(progress_bar)
 
         self.wv = KeyedVectors(self.vector_size)
@@ -360,16 +368,21 @@ class TorchWord2Vec:
         )
         logger.info(
             "training model on %s with %i vocabulary and %i features, using sg=%s hs=%s sample=%s negative=%s "
-            "window=%s shrink_windows=%s batch_size=%i",
+            "window=%s shrink_windows=%s batch_size=%i%s",
             self.device, len(self.wv), self.layer1_size, self.sg, self.hs, self.sample, self.negative,
             self.window, self.shrink_windows, self.batch_size,
+            f" cpu_kernel={self.cpu_kernel}" if self.device.type == "cpu" else "",
         )
         callbacks = list(callbacks)
         syn0, syn1neg = self._device_weights()
         cpu = self.device.type == "cpu"
+        native_kernel = None
+        if cpu and self.cpu_kernel == "native":
+            native_kernel = NativeKernel(self.wv.vectors, self.syn1neg, self.cum_table, self.negative)
         trainer = Trainer(config, syn0, syn1neg, TrainingTables(self.wv.expandos["sample_int"], self.cum_table),
                           total_examples=total_examples, total_words=total_words,
-                          threads=self._training_threads(), queue_factor=queue_factor)
+                          threads=self._training_threads(), queue_factor=queue_factor,
+                          native_kernel=native_kernel)
         corpus = EncodedCorpus(iter_sentences(corpus_iterable, corpus_file), self.wv.key_to_index,
                                config.chunk_words)
 

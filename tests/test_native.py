@@ -1,0 +1,99 @@
+"""The compiled CPU kernels against a Python reference of gensim's sequential per-pair SGD."""
+import ctypes
+import math
+
+import numpy as np
+import pytest
+
+from torchw2v import native
+from torchw2v.sampling import noise_cum_table
+
+pytestmark = pytest.mark.skipif(not native.available(), reason="native kernels not built (no C compiler)")
+
+MAX_EXP = 6.0
+
+
+class ReferenceNoise:
+    """word2vec's 48-bit LCG and gensim's bisect_left draw, in Python."""
+
+    def __init__(self, cum_table, seed):
+        self.cum_table, self.state = cum_table, seed
+
+    def draw(self):
+        self.state = (self.state * 25214903917 + 11) & 281474976710655
+        r = (self.state >> 16) % int(self.cum_table[-1])
+        return int(np.searchsorted(self.cum_table, r, side="left"))
+
+
+def reference_pair(l1, neu1e, syn1neg, target, negative, noise, alpha):
+    loss = 0.0
+    for d in range(negative + 1):
+        word, label = target, 1.0
+        if d > 0:
+            word, label = noise.draw(), 0.0
+            if word == target:
+                continue
+        f = float(l1 @ syn1neg[word])
+        if abs(f) >= MAX_EXP:
+            continue
+        g = (label - 1.0 / (1.0 + math.exp(-f))) * alpha
+        neu1e += g * syn1neg[word]
+        syn1neg[word] += g * l1
+        loss += math.log1p(math.exp(-(f if label else -f)))
+    return loss
+
+
+def reference_step(syn0, syn1neg, centers, contexts, negative, noise, alpha, sg, cbow_mean):
+    loss = 0.0
+    for center, window in zip(centers, contexts):
+        words = [w for w in window if w >= 0]
+        if sg:
+            for w in words:
+                neu1e = np.zeros_like(syn0[w])
+                loss += reference_pair(syn0[w], neu1e, syn1neg, center, negative, noise, alpha)
+                syn0[w] += neu1e
+        elif words:
+            hidden = syn0[words].sum(axis=0)
+            if cbow_mean:
+                hidden /= len(words)
+            neu1e = np.zeros_like(hidden)
+            loss += reference_pair(hidden, neu1e, syn1neg, center, negative, noise, alpha)
+            for w in words:
+                syn0[w] += neu1e if cbow_mean else neu1e / len(words)
+    return loss
+
+
+@pytest.mark.parametrize("sg, cbow_mean", [(1, 1), (0, 1), (0, 0)], ids=["skipgram", "cbow-mean", "cbow-sum"])
+def test_kernel_equals_sequential_reference(sg, cbow_mean):
+    rng = np.random.default_rng(0)
+    vocab, dim, negative = 12, 9, 3
+    syn0 = ((rng.random((vocab, dim)) - 0.5) / dim).astype(np.float32)
+    syn1neg = ((rng.random((vocab, dim)) - 0.5)).astype(np.float32)
+    cum_table = noise_cum_table(rng.integers(1, 50, vocab), 0.75)
+    centers = rng.integers(0, vocab, 6)
+    contexts = rng.integers(-1, vocab, (6, 4))
+    ref0, ref1 = syn0.astype(np.float64), syn1neg.astype(np.float64)
+    expected_loss = reference_step(ref0, ref1, centers, contexts, negative, ReferenceNoise(cum_table, 5),
+                                   0.3, sg, cbow_mean)
+    kernel = native.NativeKernel(syn0, syn1neg, cum_table, negative)
+    loss = kernel.step(centers, contexts, 0.3, sg=bool(sg), cbow_mean=bool(cbow_mean),
+                       state=kernel.new_state(5), compute_loss=True)
+    np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(syn1neg, ref1, rtol=1e-4, atol=1e-6)
+    assert loss == pytest.approx(expected_loss, rel=1e-4)
+    assert not np.allclose(ref0, ((np.random.default_rng(0).random((vocab, dim)) - 0.5) / dim))
+
+
+def test_state_advances_and_seeds_differ():
+    cum_table = noise_cum_table(np.arange(1, 30), 0.75)
+    syn0, syn1neg = np.full((29, 4), 0.1, np.float32), np.zeros((29, 4), np.float32)
+    kernel = native.NativeKernel(syn0, syn1neg, cum_table, negative=5)
+    state = kernel.new_state(3)
+    kernel.step(np.array([1]), np.array([[2, 3]]), 0.1, sg=True, cbow_mean=True, state=state)
+    assert state.value != 3
+    assert isinstance(state, ctypes.c_uint64)
+
+
+def test_kernel_rejects_arrays_it_cannot_update():
+    with pytest.raises(ValueError, match="float32"):
+        native.NativeKernel(np.zeros((3, 2)), np.zeros((3, 2), np.float32), np.array([1, 2, 3], np.uint32), 1)
