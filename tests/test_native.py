@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from torchw2v import native
+from torchw2v.huffman import huffman_tree
 from torchw2v.sampling import noise_cum_table
 
 pytestmark = pytest.mark.skipif(not native.available(), reason="native kernels not built (no C compiler)")
@@ -25,61 +26,76 @@ class ReferenceNoise:
         return int(np.searchsorted(self.cum_table, r, side="left"))
 
 
-def reference_pair(l1, neu1e, syn1neg, target, negative, noise, alpha):
+def reference_logistic(l1, neu1e, row, label, alpha):
+    f = float(l1 @ row)
+    if abs(f) >= MAX_EXP:
+        return 0.0
+    g = (label - 1.0 / (1.0 + math.exp(-f))) * alpha
+    neu1e += g * row
+    row += g * l1
+    return math.log1p(math.exp(-(f if label else -f)))
+
+
+def reference_pair(l1, neu1e, outputs, target, alpha):
+    """gensim's order: the Huffman path (hs), then the true word and K noise words."""
+    syn1neg, negative, noise, syn1, tree = outputs
     loss = 0.0
-    for d in range(negative + 1):
+    if tree is not None:
+        for code, point in zip(tree.codes[target], tree.points[target]):
+            loss += reference_logistic(l1, neu1e, syn1[point], 1.0 - code, alpha)
+    for d in range(negative + 1 if negative else 0):
         word, label = target, 1.0
         if d > 0:
             word, label = noise.draw(), 0.0
             if word == target:
                 continue
-        f = float(l1 @ syn1neg[word])
-        if abs(f) >= MAX_EXP:
-            continue
-        g = (label - 1.0 / (1.0 + math.exp(-f))) * alpha
-        neu1e += g * syn1neg[word]
-        syn1neg[word] += g * l1
-        loss += math.log1p(math.exp(-(f if label else -f)))
+        loss += reference_logistic(l1, neu1e, syn1neg[word], label, alpha)
     return loss
 
 
-def reference_step(syn0, syn1neg, centers, contexts, negative, noise, alpha, sg, cbow_mean):
+def reference_step(syn0, outputs, centers, contexts, alpha, sg, cbow_mean):
     loss = 0.0
     for center, window in zip(centers, contexts):
         words = [w for w in window if w >= 0]
         if sg:
             for w in words:
                 neu1e = np.zeros_like(syn0[w])
-                loss += reference_pair(syn0[w], neu1e, syn1neg, center, negative, noise, alpha)
+                loss += reference_pair(syn0[w], neu1e, outputs, center, alpha)
                 syn0[w] += neu1e
         elif words:
             hidden = syn0[words].sum(axis=0)
             if cbow_mean:
                 hidden /= len(words)
             neu1e = np.zeros_like(hidden)
-            loss += reference_pair(hidden, neu1e, syn1neg, center, negative, noise, alpha)
+            loss += reference_pair(hidden, neu1e, outputs, center, alpha)
             for w in words:
                 syn0[w] += neu1e if cbow_mean else neu1e / len(words)
     return loss
 
 
+@pytest.mark.parametrize("hs, negative", [(0, 3), (1, 0), (1, 2)], ids=["negative", "hs", "hs+negative"])
 @pytest.mark.parametrize("sg, cbow_mean", [(1, 1), (0, 1), (0, 0)], ids=["skipgram", "cbow-mean", "cbow-sum"])
-def test_kernel_equals_sequential_reference(sg, cbow_mean):
+def test_kernel_equals_sequential_reference(sg, cbow_mean, hs, negative):
     rng = np.random.default_rng(0)
-    vocab, dim, negative = 12, 9, 3
+    vocab, dim = 12, 9
+    counts = rng.integers(1, 50, vocab)
     syn0 = ((rng.random((vocab, dim)) - 0.5) / dim).astype(np.float32)
     syn1neg = ((rng.random((vocab, dim)) - 0.5)).astype(np.float32)
-    cum_table = noise_cum_table(rng.integers(1, 50, vocab), 0.75)
+    syn1 = ((rng.random((vocab, dim)) - 0.5)).astype(np.float32)
+    cum_table = noise_cum_table(counts, 0.75)
+    tree = huffman_tree(counts) if hs else None
     centers = rng.integers(0, vocab, 6)
     contexts = rng.integers(-1, vocab, (6, 4))
-    ref0, ref1 = syn0.astype(np.float64), syn1neg.astype(np.float64)
-    expected_loss = reference_step(ref0, ref1, centers, contexts, negative, ReferenceNoise(cum_table, 5),
-                                   0.3, sg, cbow_mean)
-    kernel = native.NativeKernel(syn0, syn1neg, cum_table, negative)
+    ref0, ref1, ref2 = (w.astype(np.float64) for w in (syn0, syn1neg, syn1))
+    outputs = (ref1, negative, ReferenceNoise(cum_table, 5), ref2, tree)
+    expected_loss = reference_step(ref0, outputs, centers, contexts, 0.3, sg, cbow_mean)
+    kernel = native.NativeKernel(syn0, syn1neg, cum_table, negative, syn1=syn1,
+                                 tree=tree.padded() if hs else None)
     loss = kernel.step(centers, contexts, 0.3, sg=bool(sg), cbow_mean=bool(cbow_mean),
                        state=kernel.new_state(5), compute_loss=True)
     np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(syn1neg, ref1, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(syn1, ref2, rtol=1e-4, atol=1e-6)
     assert loss == pytest.approx(expected_loss, rel=1e-4)
     assert not np.allclose(ref0, ((np.random.default_rng(0).random((vocab, dim)) - 0.5) / dim))
 

@@ -59,9 +59,12 @@ def _rank(model, query="attacks", expected="bombings"):
 
 @pytest.mark.parametrize("settings", [
     dict(sg=1),
+    dict(sg=1, hs=1, negative=0),  # gensim's test_sg_hs settings
+    dict(sg=0, hs=1, negative=0, cbow_mean=1, alpha=0.05, window=5, sample=0),
+    dict(sg=1, hs=1, negative=5),
     dict(sg=0, cbow_mean=1, alpha=0.05, window=5, sample=0),  # gensim's test_cbow_neg settings
     dict(sg=0, cbow_mean=0, alpha=0.025, window=5, sample=0),
-], ids=["skipgram", "cbow-mean", "cbow-sum"])
+], ids=["skipgram", "skipgram-hs", "cbow-hs", "skipgram-hs-negative", "cbow-mean", "cbow-sum"])
 @pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
 def test_lee_quality_as_gensims_own_sanity_test(settings, cpu_kernel):
     """gensim's model_sanity: 'bombings' within the 50 nearest words of 'attacks'."""
@@ -203,7 +206,6 @@ def test_progress_is_logged_like_gensim(caplog):
     (dict(epochs=0), ValueError, "epochs"),
     (dict(negative=-1), ValueError, "negative"),
     (dict(negative=0, hs=0), ValueError, "negative=0 and hs=0"),
-    (dict(hs=1), NotImplementedError, "hs=1"),
     (dict(device="tpu"), ValueError, "device"),
     (dict(device="cuda:7" if torch.cuda.device_count() < 8 else "cpu:x"), ValueError, "device"),
     (dict(batch_size=0), ValueError, "batch_size"),
@@ -237,3 +239,25 @@ def test_native_is_the_default_cpu_kernel_when_built():
     model = TorchWord2Vec(device="cpu")
     assert model.cpu_kernel == ("native" if native.available() else "torch")
     assert TorchWord2Vec(device="cpu", dtype=torch.float64).cpu_kernel == "torch"
+
+
+@pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
+def test_hierarchical_softmax_model_exports_saves_and_resumes(tmp_path, cpu_kernel):
+    model = _lee_model(sg=1, hs=1, negative=0, epochs=2, compute_loss=True, cpu_kernel=cpu_kernel)
+    assert model.syn1.shape == model.wv.vectors.shape and np.abs(model.syn1).sum() > 0
+    assert model.get_latest_training_loss() > 0
+    with pytest.raises(RuntimeError, match="negative"):
+        model.predict_output_word(["attacks"])
+    exported = model.to_gensim()
+    np.testing.assert_array_equal(exported.syn1, model.syn1)
+    np.testing.assert_array_equal(exported.wv.get_vecattr("attacks", "point"),
+                                  model.wv.get_vecattr("attacks", "point"))
+    exported.train(LEE, total_examples=exported.corpus_count, epochs=1)
+    assert not np.array_equal(exported.syn1, model.syn1)
+    path = tmp_path / "hs.tw2v"
+    model.save(path)
+    loaded = TorchWord2Vec.load(path, device="cpu")
+    np.testing.assert_array_equal(loaded.syn1, model.syn1)
+    np.testing.assert_array_equal(loaded.huffman.points, model.huffman.points)
+    np.testing.assert_array_equal(loaded.wv.get_vecattr("attacks", "code"), model.wv.get_vecattr("attacks", "code"))
+    loaded.train(LEE[:50], total_examples=50, epochs=1)

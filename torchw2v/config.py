@@ -165,6 +165,7 @@ class TrainingConfig:
     window: int = field(default=5, metadata={"help": "maximum distance between center and context words"})
     shrink_windows: bool = field(default=True, metadata={"help": "draw each center's window from 1..window"})
     negative: int = field(default=5, metadata={"help": "noise words per center (0: no negative sampling)"})
+    hs: bool = field(default=False, metadata={"help": "hierarchical softmax over a Huffman tree"})
     cbow_mean: bool = field(default=True, metadata={"help": "CBOW averages (True) or sums the context vectors"})
     alpha: float = field(default=0.025, metadata={"help": "learning rate at the start of training"})
     min_alpha: float = field(default=0.0001, metadata={"help": "learning rate at the end of training"})
@@ -180,9 +181,8 @@ class TrainingConfig:
         for name in ("window", "epochs", "batch_size", "chunk_words"):
             _positive_int(name, getattr(self, name))
         _non_negative_int("negative", self.negative)
-        if not self.negative:
-            raise NotImplementedError(
-                "hs=1 (hierarchical softmax) is not implemented yet; train with hs=0 and negative > 0")
+        if not self.negative and not self.hs:
+            raise ValueError("negative=0 and hs=0 leave nothing to train: set negative > 0 (e.g. 5) or hs=1")
         if not self.alpha > 0 or self.min_alpha < 0:
             raise ValueError(f"alpha must be > 0 and min_alpha >= 0, got {self.alpha!r} and {self.min_alpha!r}")
 

@@ -29,8 +29,10 @@ SHARED_STATE = (
 def to_gensim(model):
     """Build a ``gensim.models.Word2Vec`` holding a copy of ``model``'s vocabulary and weights.
 
-    The copy has ``wv`` (vectors, ``count`` and ``sample_int``), ``syn1neg``, the noise
-    ``cum_table`` and the corpus counters set, so ``train()`` continues training it.
+    The copy has ``wv`` (vectors, ``count``, ``sample_int`` and, with hs, the Huffman
+    ``code``/``point``), ``syn1neg`` and the noise ``cum_table`` (negative sampling),
+    ``syn1`` (hierarchical softmax) and the corpus counters set, so ``train()`` continues
+    training it.
 
     Parameters
     ----------
@@ -46,6 +48,8 @@ def to_gensim(model):
     if model.negative:
         gensim_model.syn1neg = model.syn1neg.copy()
         gensim_model.make_cum_table()
+    if model.hs:
+        gensim_model.syn1 = model.syn1.copy()  # wv carries the Huffman codes and points
     for name in SHARED_STATE:
         setattr(gensim_model, name, getattr(model, name))
     return gensim_model

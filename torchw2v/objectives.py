@@ -1,58 +1,67 @@
 """Training objectives as functions of tensors: scores, updates and in-place steps.
 
-Negative sampling (SGNS and CBOW) is computed in batches of windows: every center's
-output rows (the true word and its ``K`` noise words) are shared by all its context
-words (Ji et al. 2016), so scores and updates are ``bmm`` calls. Updates are
-``-lr * gradient`` of the loss
+Skip-gram and CBOW are computed in batches of windows: every center's output rows are
+shared by all its context words (Ji et al. 2016), so scores and updates are ``bmm``
+calls. The output rows are the true word and its ``K`` noise words for negative sampling,
+with the loss
 
-    ``-log σ(u_o · h) - Σ_k log σ(-u_k · h)``
+    ``-log σ(u_o · h) - Σ_k log σ(-u_k · h)``,
 
-and are checked against ``torch.autograd`` in the tests. These functions never see the
+and the inner nodes of the word's Huffman path for hierarchical softmax (label ``1 - code``
+per node); with ``hs=1, negative>0`` both losses are summed, as gensim does. Updates are
+
+``-lr * gradient`` of the loss, checked against ``torch.autograd`` in the tests. These functions never see the
 model object: they take weight matrices and index tensors, and update the weights in place
 with ``index_add_``: updates to a row repeated within a batch are summed, up to a cap
 (:func:`add_row_updates`) that keeps frequent words stable in large batches.
 
 >>> import torch
 >>> inputs, outputs = torch.zeros(1, 2, 3), torch.ones(1, 2, 3)
->>> d_in, d_out, loss = negative_sampling_updates(inputs, outputs, torch.ones(1, 2, 2))
+>>> labels = torch.tensor([[[1.0, 0.0]]])
+>>> d_in, d_out, loss = logistic_updates(inputs, outputs, labels, torch.ones(1, 2, 2))
 >>> d_in[0, 0].tolist(), round(float(loss), 4)
 ([0.0, 0.0, 0.0], 2.7726)
 """
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
 
-def negative_sampling_updates(inputs, outputs, pair_weights, compute_loss=True):
-    """Updates of input and output rows for the negative-sampling loss.
+def logistic_updates(inputs, outputs, labels, pair_weights, compute_loss=True):
+    """Updates of input and output rows for a sum of logistic losses.
+
+    The loss of a pair is ``-log σ(u · v)`` where its label is 1 and ``-log σ(-u · v)``
+    where it is 0: negative sampling labels the true word 1 and the noise words 0;
+    hierarchical softmax labels each inner node on the word's path ``1 - code``.
 
     Parameters
     ----------
     inputs : torch.Tensor, shape (B, C, d)
         Input vectors: skip-gram's context words, or CBOW's combined context (``C = 1``).
-    outputs : torch.Tensor, shape (B, K + 1, d)
-        Output vectors (``syn1neg`` rows): column 0 the true word, then the noise words.
-    pair_weights : torch.Tensor, shape (B, C, K + 1)
-        The learning rate where the (input, output) pair is trained, 0 for padding and for
-        noise words that hit the true word (which gensim skips).
+    outputs : torch.Tensor, shape (B, T, d)
+        Output rows shared by the inputs of a window (``syn1neg`` or ``syn1`` rows).
+    labels : torch.Tensor, shape (B, 1, T) or broadcastable
+    pair_weights : torch.Tensor, shape (B, C, T)
+        The learning rate where the (input, output) pair is trained, 0 elsewhere (padding,
+        noise words that hit the true word, nodes past the end of a Huffman path).
     compute_loss : bool, optional
         Also return the summed loss of the trained pairs (else ``None``).
 
     Returns
     -------
     tuple
-        ``(delta_inputs (B, C, d), delta_outputs (B, K + 1, d), loss)``, where each delta is
+        ``(delta_inputs (B, C, d), delta_outputs (B, T, d), loss)``, where each delta is
         minus the learning rate times the gradient of the summed loss.
     """
-    scores = torch.bmm(inputs, outputs.transpose(1, 2))  # (B, C, K+1)
-    g = torch.sigmoid(scores).neg_()
-    g[:, :, 0] += 1.0  # label 1 for the true word: g = (label - σ(score)) * lr
-    g.mul_(pair_weights)
+    scores = torch.bmm(inputs, outputs.transpose(1, 2))  # (B, C, T)
+    g = (labels - torch.sigmoid(scores)).mul_(pair_weights)  # (label - σ(score)) * lr
     delta_inputs = torch.bmm(g, outputs)  # (B, C, d)
-    delta_outputs = torch.bmm(g.transpose(1, 2), inputs)  # (B, K+1, d)
+    delta_outputs = torch.bmm(g.transpose(1, 2), inputs)  # (B, T, d)
     loss = None
     if compute_loss:
-        scores[:, :, 1:].neg_()
-        loss = -(F.logsigmoid(scores) * (pair_weights > 0)).sum()
+        signed = torch.where(labels > 0, scores, -scores)
+        loss = -(F.logsigmoid(signed) * (pair_weights > 0)).sum()
     return delta_inputs, delta_outputs, loss
 
 
@@ -99,29 +108,96 @@ def add_row_updates(weights, rows, deltas, present=None, cap=ROW_UPDATE_CAP):
     weights.index_add_(0, rows, deltas * scale[:, None])
 
 
-def _output_rows(syn1neg, centers, negatives):
-    """Output indices ``(B, K+1)``, their rows, and which of them are trained."""
-    targets = torch.cat([centers[:, None], negatives], dim=1)  # (B, K+1)
-    target_ok = targets != centers[:, None]
-    target_ok[:, 0] = True
-    rows = syn1neg.index_select(0, targets.reshape(-1)).view(*targets.shape, -1)  # (B, K+1, d)
-    return targets, rows, target_ok
+@dataclass
+class OutputTargets:
+    """The output rows one objective trains for each center of a batch.
+
+    Attributes
+    ----------
+    weights : torch.Tensor, shape (V', d)
+        The output matrix (``syn1neg`` or ``syn1``), updated in place.
+    rows : torch.Tensor of int64, shape (B, T)
+    labels : torch.Tensor, shape (B, T)
+    trained : torch.Tensor of bool, shape (B, T)
+    """
+
+    weights: torch.Tensor
+    rows: torch.Tensor
+    labels: torch.Tensor
+    trained: torch.Tensor
+
+    def __post_init__(self):
+        if not (self.rows.shape == self.labels.shape == self.trained.shape) or self.rows.dim() != 2:
+            raise ValueError(f"rows, labels and trained must all be (B, T), got {self.rows.shape}, "
+                             f"{self.labels.shape} and {self.trained.shape}")
 
 
-def skipgram_negative_step(syn0, syn1neg, centers, contexts, negatives, lr, compute_loss=False):
-    """One skip-gram negative-sampling step on a batch of windows, in place.
+def negative_targets(syn1neg, centers, negatives):
+    """Negative sampling: the center word (label 1) and its ``K`` noise words (label 0).
 
-    As in gensim, each context word's input vector predicts the center word (and not the
-    noise words); the ``K`` noise words of a center are shared by its context words.
+    A noise word equal to the center is not trained, as gensim skips it.
+
+    >>> t = negative_targets(torch.zeros(4, 2), torch.tensor([1]), torch.tensor([[1, 3]]))
+    >>> t.rows.tolist(), t.labels.tolist(), t.trained.tolist()
+    ([[1, 1, 3]], [[1.0, 0.0, 0.0]], [[True, False, True]])
+    """
+    rows = torch.cat([centers[:, None], negatives], dim=1)  # (B, K+1)
+    trained = rows != centers[:, None]
+    trained[:, 0] = True
+    labels = torch.zeros(rows.shape, dtype=syn1neg.dtype, device=rows.device)
+    labels[:, 0] = 1.0
+    return OutputTargets(weights=syn1neg, rows=rows, labels=labels, trained=trained)
+
+
+def hierarchical_softmax_targets(syn1, codes, points, path_mask, centers):
+    """Hierarchical softmax: the inner nodes on each center's Huffman path, labelled ``1 - code``.
 
     Parameters
     ----------
-    syn0, syn1neg : torch.Tensor, shape (V, d)
-        Input (word) vectors and negative-sampling output vectors; updated in place.
+    syn1 : torch.Tensor, shape (V - 1, d)
+    codes : torch.Tensor, shape (V, L)
+        Padded Huffman codes (as floats).
+    points : torch.Tensor of int64, shape (V, L)
+        Padded inner-node indices.
+    path_mask : torch.Tensor of bool, shape (V, L)
+        True on the real path, False in the padding.
+    centers : torch.Tensor of int64, shape (B,)
+    """
+    return OutputTargets(weights=syn1, rows=points.index_select(0, centers),
+                         labels=1.0 - codes.index_select(0, centers), trained=path_mask.index_select(0, centers))
+
+
+def _train_outputs(hidden, targets, input_weights, lr, compute_loss):
+    """Apply every objective's output updates; return the summed input update and loss."""
+    delta_inputs, loss = 0.0, None
+    for target in targets:
+        outputs = target.weights.index_select(0, target.rows.reshape(-1)).view(*target.rows.shape, -1)
+        pair_weights = input_weights[:, :, None] * (target.trained.to(hidden.dtype) * lr)[:, None, :]
+        delta, delta_outputs, part = logistic_updates(hidden, outputs, target.labels[:, None, :], pair_weights,
+                                                      compute_loss)
+        add_row_updates(target.weights, target.rows.reshape(-1), delta_outputs.reshape(-1, hidden.shape[-1]),
+                        present=target.trained.reshape(-1))
+        delta_inputs = delta_inputs + delta
+        loss = part if loss is None else loss + part
+    return delta_inputs, loss
+
+
+def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False):
+    """One skip-gram step on a batch of windows, in place.
+
+    As in gensim, each context word's input vector predicts the center word; the output
+    rows of a center (its noise words, its Huffman path) are shared by its context words.
+
+    Parameters
+    ----------
+    syn0 : torch.Tensor, shape (V, d)
+        Input (word) vectors; updated in place.
     centers : torch.Tensor of int64, shape (B,)
     contexts : torch.Tensor of int64, shape (B, C)
         Context word indices, ``-1`` for padding.
-    negatives : torch.Tensor of int64, shape (B, K)
+    targets : list of OutputTargets
+        The objectives: :func:`negative_targets` and/or :func:`hierarchical_softmax_targets`
+        (both summed when both are on, as gensim's ``hs=1, negative>0``).
     lr : float
     compute_loss : bool, optional
 
@@ -133,11 +209,7 @@ def skipgram_negative_step(syn0, syn1neg, centers, contexts, negatives, lr, comp
     valid = contexts >= 0  # (B, C)
     context_rows = contexts.clamp(min=0).reshape(-1)
     inputs = syn0.index_select(0, context_rows).view(*contexts.shape, -1)  # (B, C, d)
-    targets, outputs, target_ok = _output_rows(syn1neg, centers, negatives)
-    pair_weights = valid.to(syn0.dtype)[:, :, None] * (target_ok.to(syn0.dtype) * lr)[:, None, :]  # (B, C, K+1)
-    delta_inputs, delta_outputs, loss = negative_sampling_updates(inputs, outputs, pair_weights, compute_loss)
-    add_row_updates(syn1neg, targets.reshape(-1), delta_outputs.reshape(-1, syn1neg.shape[1]),
-                    present=target_ok.reshape(-1))
+    delta_inputs, loss = _train_outputs(inputs, targets, valid.to(syn0.dtype), lr, compute_loss)
     add_row_updates(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1))
     return loss
 
@@ -155,28 +227,24 @@ def cbow_hidden(inputs, valid, cbow_mean):
     return total
 
 
-def cbow_negative_step(syn0, syn1neg, centers, contexts, negatives, lr, cbow_mean=True, compute_loss=False):
-    """One CBOW negative-sampling step on a batch of windows, in place.
+def cbow_step(syn0, centers, contexts, targets, lr, cbow_mean=True, compute_loss=False):
+    """One CBOW step on a batch of windows, in place.
 
     The hidden vector is the mean (``cbow_mean``) or sum of the context vectors. As in
     gensim and word2vec.c, every context word receives the hidden vector's full update
     with ``cbow_mean=1``, and the update divided by the context size with ``cbow_mean=0``.
 
-    Parameters are those of :func:`skipgram_negative_step`, plus ``cbow_mean``.
+    Parameters are those of :func:`skipgram_step`, plus ``cbow_mean``.
     """
     valid = contexts >= 0  # (B, C)
     context_rows = contexts.clamp(min=0).reshape(-1)
     inputs = syn0.index_select(0, context_rows).view(*contexts.shape, -1)  # (B, C, d)
-    hidden = cbow_hidden(inputs, valid, cbow_mean)  # (B, d)
-    targets, outputs, target_ok = _output_rows(syn1neg, centers, negatives)
-    pair_weights = (target_ok.to(syn0.dtype) * lr)[:, None, :]  # (B, 1, K+1)
-    delta_hidden, delta_outputs, loss = negative_sampling_updates(
-        hidden[:, None, :], outputs, pair_weights, compute_loss)  # (B, 1, d)
+    hidden = cbow_hidden(inputs, valid, cbow_mean)[:, None, :]  # (B, 1, d)
+    ones = torch.ones(len(centers), 1, dtype=syn0.dtype, device=syn0.device)
+    delta_hidden, loss = _train_outputs(hidden, targets, ones, lr, compute_loss)  # (B, 1, d)
     if not cbow_mean:
         delta_hidden = delta_hidden / valid.sum(dim=1).clamp(min=1).to(syn0.dtype)[:, None, None]
     delta_inputs = delta_hidden * valid[:, :, None].to(syn0.dtype)  # (B, C, d)
-    add_row_updates(syn1neg, targets.reshape(-1), delta_outputs.reshape(-1, syn1neg.shape[1]),
-                    present=target_ok.reshape(-1))
     add_row_updates(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1),
                     cap=CBOW_MEAN_INPUT_UPDATE_CAP if cbow_mean else ROW_UPDATE_CAP)
     return loss

@@ -1,8 +1,8 @@
 """Saving and loading models: versioned metadata and arrays, never a pickled object.
 
 The file is a ``torch.save`` dictionary of plain values and tensors, read back with
-``torch.load(weights_only=True)``; derived tables (the noise table) are rebuilt on load.
-Callables (``trim_rule``, callbacks, a custom ``hashfxn``) are not stored.
+``torch.load(weights_only=True)``; derived tables (the noise table, the Huffman tree) are
+rebuilt on load. Callables (``trim_rule``, callbacks, a custom ``hashfxn``) are not stored.
 
 >>> import os, tempfile
 >>> from gensim.test.utils import common_texts
@@ -20,12 +20,14 @@ import torch
 from gensim.models import KeyedVectors
 
 from torchw2v.export import SHARED_PARAMS, SHARED_STATE
-from torchw2v.sampling import noise_cum_table
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "torchw2v"
 FORMAT_VERSION = 1
+
+#: Word attributes rebuilt on load rather than stored (the Huffman tree, with hs).
+DERIVED_EXPANDOS = ("code", "point")
 
 #: Torch-only settings stored with the shared gensim ones.
 TORCH_PARAMS = ("batch_size", "progress_bar", "cpu_kernel")
@@ -50,9 +52,10 @@ def save(model, fname):
         "state": {name: getattr(model, name) for name in SHARED_STATE},
         "index_to_key": list(model.wv.index_to_key),
         "expandos": {name: torch.from_numpy(np.ascontiguousarray(values))
-                     for name, values in model.wv.expandos.items()},
+                     for name, values in model.wv.expandos.items() if name not in DERIVED_EXPANDOS},
         "vectors": torch.from_numpy(model.wv.vectors),
         "syn1neg": torch.from_numpy(model.syn1neg),
+        "syn1": torch.from_numpy(model.syn1),
     }
     torch.save(checkpoint, fname)
     logger.info("saved %s to %s", model, fname)
@@ -82,8 +85,9 @@ def load(cls, fname, device="auto"):
     wv.vectors_lockf = np.ones(1, dtype=np.float32)
     model.wv = wv
     model.syn1neg = checkpoint["syn1neg"].numpy().copy()
+    model.syn1 = checkpoint["syn1"].numpy().copy()
     for name, value in checkpoint["state"].items():
         setattr(model, name, value)
     if len(wv):
-        model.cum_table = noise_cum_table(wv.expandos["count"], model.ns_exponent)
+        model._prepare_tables()
     return model

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from torchw2v.batching import context_windows, subsample, window_batches
-from torchw2v.objectives import cbow_negative_step, skipgram_negative_step
+from torchw2v.objectives import cbow_step, hierarchical_softmax_targets, negative_targets, skipgram_step
 from torchw2v.sampling import NoiseSampler
 
 logger = logging.getLogger(__name__)
@@ -39,10 +39,21 @@ class TrainingDiverged(FloatingPointError):
 
 @dataclass
 class TrainingTables:
-    """Per-word tables the steps read: subsampling thresholds and the noise table."""
+    """Per-word tables the steps read.
+
+    Attributes
+    ----------
+    sample_ints : numpy.ndarray of uint32
+        Subsampling thresholds.
+    cum_table : numpy.ndarray of uint32 or None
+        Noise table, for negative sampling.
+    tree : torchw2v.huffman.PaddedTree or None
+        Huffman codes and points, for hierarchical softmax.
+    """
 
     sample_ints: np.ndarray
-    cum_table: np.ndarray
+    cum_table: np.ndarray = None
+    tree: object = None
 
 
 @dataclass
@@ -100,7 +111,8 @@ class Trainer:
     ----------
     config : torchw2v.config.TrainingConfig
     syn0, syn1neg : torch.Tensor, shape (V, d)
-        Input and output weights on the training device, updated in place.
+        Input and negative-sampling output weights on the training device, updated in
+        place (``syn1neg`` is unused when ``config.negative == 0``).
     tables : TrainingTables
     total_examples, total_words : int, optional
         Sentences or raw words per epoch, for the learning rate and progress (one is needed).
@@ -129,7 +141,7 @@ class Trainer:
     """
 
     def __init__(self, config, syn0, syn1neg, tables, total_examples=None, total_words=None, threads=1,
-                 queue_factor=2, native_kernel=None):
+                 queue_factor=2, native_kernel=None, syn1=None):
         if not total_examples and not total_words:
             raise ValueError(
                 "train() needs total_examples or total_words (the corpus size) for the learning-rate schedule; "
@@ -141,11 +153,20 @@ class Trainer:
         self.total_examples = total_examples
         self.total_words = total_words
         self.device = syn0.device
+        self.syn1 = syn1
         self.native_kernel = native_kernel
         if native_kernel is not None:
             self.thread_states = [native_kernel.new_state(config.seed + i) for i in range(threads)]
-        else:
+        elif config.negative:
             self.thread_states = [NoiseSampler(tables.cum_table, self.device, config.seed + i) for i in range(threads)]
+        else:
+            self.thread_states = [None] * threads
+        if config.hs and native_kernel is None:
+            tree = tables.tree
+            self._codes = torch.as_tensor(tree.codes, device=self.device).to(syn0.dtype)
+            self._points = torch.as_tensor(tree.points, device=self.device)
+            depth = torch.arange(tree.codes.shape[1], device=self.device)
+            self._path_mask = depth[None, :] < torch.as_tensor(tree.lengths, device=self.device)[:, None]
         self.queue_size = max(2, queue_factor * threads)
         self.rng = np.random.default_rng(config.seed)
         self._running_loss = torch.zeros((), dtype=torch.float64, device=self.device)
@@ -200,7 +221,8 @@ class Trainer:
         return False
 
     def _step(self, batch, state):
-        """One batch: ``state`` is the thread's NoiseSampler (torch) or random state (native)."""
+        """One batch: ``state`` is the thread's NoiseSampler (torch; None without negative
+        sampling) or random state (native)."""
         config = self.config
         if self.native_kernel is not None:
             loss = self.native_kernel.step(batch.centers, batch.contexts, batch.alpha, sg=config.sg,
@@ -210,16 +232,19 @@ class Trainer:
                 with self._loss_lock:
                     self._running_loss += loss
             return
-        sampler = state
         centers = batch.centers.to(self.device, non_blocking=True)
         contexts = batch.contexts.to(self.device, non_blocking=True)
-        negatives = sampler.draw((len(centers), config.negative))
+        targets = []
+        if config.hs:
+            targets.append(hierarchical_softmax_targets(self.syn1, self._codes, self._points, self._path_mask,
+                                                        centers))
+        if config.negative:
+            targets.append(negative_targets(self.syn1neg, centers, state.draw((len(centers), config.negative))))
         if config.sg:
-            loss = skipgram_negative_step(self.syn0, self.syn1neg, centers, contexts, negatives, batch.alpha,
-                                          compute_loss=config.compute_loss)
+            loss = skipgram_step(self.syn0, centers, contexts, targets, batch.alpha, compute_loss=config.compute_loss)
         else:
-            loss = cbow_negative_step(self.syn0, self.syn1neg, centers, contexts, negatives, batch.alpha,
-                                      cbow_mean=config.cbow_mean, compute_loss=config.compute_loss)
+            loss = cbow_step(self.syn0, centers, contexts, targets, batch.alpha, cbow_mean=config.cbow_mean,
+                             compute_loss=config.compute_loss)
         if loss is not None:
             with self._loss_lock:
                 self._running_loss += loss
@@ -232,7 +257,8 @@ class Trainer:
         would. A magnitude over :data:`DIVERGED_MAGNITUDE` counts too: the native kernels
         skip saturated pairs, so a far too high rate leaves huge finite weights, not NaN.
         """
-        largest = torch.maximum(self.syn0.abs().max(), self.syn1neg.abs().max())
+        largest = torch.stack([weights.abs().max() for weights in (self.syn0, self.syn1neg, self.syn1)
+                               if weights is not None and weights.numel()]).max()
         if not bool(largest <= DIVERGED_MAGNITUDE):
             raise TrainingDiverged(
                 f"training diverged in epoch {epoch}: the weights became NaN, infinite or huge (|w| = "

@@ -29,6 +29,7 @@ from torchw2v.config import (
     TrainingConfig, check_model_params, default_batch_size, resolve_cpu_kernel, resolve_device, resolve_dtype,
 )
 from torchw2v.corpus import EncodedCorpus, check_corpus, iter_sentences
+from torchw2v.huffman import assign_to_keyed_vectors, huffman_tree
 from torchw2v.native import NativeKernel
 from torchw2v.sampling import noise_cum_table
 from torchw2v.trainer import Trainer, TrainingTables
@@ -75,7 +76,8 @@ class TorchWord2Vec:
     sg : {0, 1}, optional
         1 for skip-gram, otherwise CBOW.
     hs : {0, 1}, optional
-        Hierarchical softmax; not implemented yet (raises ``NotImplementedError``).
+        1: train with hierarchical softmax over gensim's Huffman tree (``syn1``), alone
+        (``negative=0``) or summed with negative sampling.
     negative : int, optional
         Noise words per center word (usually 5-20).
     ns_exponent : float, optional
@@ -139,9 +141,6 @@ class TorchWord2Vec:
     ):
         check_model_params(vector_size, window, min_count, epochs, negative, hs, sample, alpha, min_alpha,
                            workers, max_vocab_size, max_final_vocab, batch_words)
-        if hs:
-            raise NotImplementedError(
-                "hs=1 (hierarchical softmax) is not implemented yet; use hs=0 with negative > 0")
         if hashfxn is not hash:
             warnings.warn("hashfxn has no effect: as in gensim 4, initial vectors are drawn from `seed`",
                           stacklevel=2)
@@ -183,7 +182,9 @@ class TorchWord2Vec:
         self.wv = KeyedVectors(self.vector_size)
         self.wv.vectors_lockf = np.ones(1, dtype=REAL)
         self.syn1neg = np.zeros((0, self.layer1_size), dtype=REAL)
+        self.syn1 = np.zeros((0, self.layer1_size), dtype=REAL)
         self.cum_table = None
+        self.huffman = None  # padded Huffman codes and points, with hs
         self.raw_vocab = None
         self.corpus_count = 0
         self.corpus_total_words = 0
@@ -278,20 +279,32 @@ class TorchWord2Vec:
             )
         if not keep_raw_vocab:
             self.raw_vocab = {}
-        self.cum_table = noise_cum_table(self.wv.expandos["count"], self.ns_exponent)
+        self._prepare_tables()
         self.estimate_memory()
         self._prepare_weights(update)
         return report
+
+    def _prepare_tables(self):
+        """Derived per-word tables: the noise table (negative) and the Huffman tree (hs)."""
+        counts = self.wv.expandos["count"]
+        self.cum_table = noise_cum_table(counts, self.ns_exponent) if self.negative else None
+        self.huffman = None
+        if self.hs:
+            tree = huffman_tree(counts)
+            assign_to_keyed_vectors(tree, self.wv)
+            self.huffman = tree.padded()
 
     def _prepare_weights(self, update):
         if not update:
             logger.info("resetting layer weights")
             self.wv.vectors = np.zeros((0, self.vector_size), dtype=REAL)
             self.syn1neg = np.zeros((0, self.layer1_size), dtype=REAL)
+            self.syn1 = np.zeros((0, self.layer1_size), dtype=REAL)
         gained = len(self.wv) - len(self.wv.vectors)
         self.wv.resize_vectors(seed=self.seed)  # gensim's initialisation: uniform in [-1, 1) / vector_size
         self.wv.vectors_lockf = np.ones(1, dtype=REAL)
         self.syn1neg = np.vstack([self.syn1neg, np.zeros((gained, self.layer1_size), dtype=REAL)])
+        self.syn1 = np.vstack([self.syn1, np.zeros((gained, self.layer1_size), dtype=REAL)])
 
     def estimate_memory(self, vocab_size=None, report=None):
         """Bytes the model's tables take, with gensim's estimate for the vocabulary itself.
@@ -304,6 +317,8 @@ class TorchWord2Vec:
         itemsize = np.dtype(REAL).itemsize
         report["vocab"] = vocab_size * (700 if self.hs else 500)
         report["vectors"] = vocab_size * self.vector_size * itemsize
+        if self.hs:
+            report["syn1"] = vocab_size * self.layer1_size * itemsize
         if self.negative:
             report["syn1neg"] = vocab_size * self.layer1_size * itemsize
         report["total"] = sum(report.values())
@@ -361,7 +376,7 @@ class TorchWord2Vec:
             logger.warning("Effective 'alpha' higher than previous training cycles")
         config = TrainingConfig(
             sg=self.sg, window=self.window, shrink_windows=self.shrink_windows, negative=self.negative,
-            cbow_mean=bool(self.cbow_mean), alpha=self.alpha, min_alpha=self.min_alpha, epochs=epochs,
+            hs=bool(self.hs), cbow_mean=bool(self.cbow_mean), alpha=self.alpha, min_alpha=self.min_alpha, epochs=epochs,
             batch_size=self.batch_size, chunk_words=max(self.batch_words, 16 * self.batch_size),
             compute_loss=self.compute_loss, seed=self.seed + self.train_count, report_delay=report_delay,
             progress_bar=self.progress_bar,
@@ -374,12 +389,14 @@ class TorchWord2Vec:
             f" cpu_kernel={self.cpu_kernel}" if self.device.type == "cpu" else "",
         )
         callbacks = list(callbacks)
-        syn0, syn1neg = self._device_weights()
+        syn0, syn1neg, syn1 = self._device_weights()
         cpu = self.device.type == "cpu"
         native_kernel = None
         if cpu and self.cpu_kernel == "native":
-            native_kernel = NativeKernel(self.wv.vectors, self.syn1neg, self.cum_table, self.negative)
-        trainer = Trainer(config, syn0, syn1neg, TrainingTables(self.wv.expandos["sample_int"], self.cum_table),
+            native_kernel = NativeKernel(self.wv.vectors, self.syn1neg, self.cum_table, self.negative,
+                                         syn1=self.syn1, tree=self.huffman)
+        tables = TrainingTables(self.wv.expandos["sample_int"], self.cum_table, self.huffman)
+        trainer = Trainer(config, syn0, syn1neg, tables, syn1=syn1,
                           total_examples=total_examples, total_words=total_words,
                           threads=self._training_threads(), queue_factor=queue_factor,
                           native_kernel=native_kernel)
@@ -392,7 +409,7 @@ class TorchWord2Vec:
 
         def on_epoch_end(epoch):
             if callbacks:
-                self._store_weights(syn0, syn1neg)
+                self._store_weights(syn0, syn1neg, syn1)
             for callback in callbacks:
                 callback.on_epoch_end(self)
 
@@ -407,7 +424,7 @@ class TorchWord2Vec:
         finally:
             torch.set_num_threads(threads)
             corpus.close()
-            self._store_weights(syn0, syn1neg)
+            self._store_weights(syn0, syn1neg, syn1)
         self.total_train_time += default_timer() - start
         self.running_training_loss = report.loss
         self.min_alpha_yet_reached = report.last_alpha
@@ -423,21 +440,22 @@ class TorchWord2Vec:
         return max(1, min(self.workers, os.cpu_count() or 1))
 
     def _weights_shared(self):
-        """Whether training tensors share memory with ``wv.vectors``/``syn1neg`` (CPU, float32)."""
+        """Whether training tensors share memory with ``wv.vectors``/``syn1neg``/``syn1`` (CPU, float32)."""
         return self.device.type == "cpu" and self.dtype == torch.float32
 
     def _device_weights(self):
         """The weights as tensors on the training device."""
         if self._weights_shared():
-            return torch.from_numpy(self.wv.vectors), torch.from_numpy(self.syn1neg)
-        return (torch.as_tensor(self.wv.vectors, device=self.device).to(self.dtype),
-                torch.as_tensor(self.syn1neg, device=self.device).to(self.dtype))
+            return tuple(torch.from_numpy(w) for w in (self.wv.vectors, self.syn1neg, self.syn1))
+        return tuple(torch.as_tensor(w, device=self.device).to(self.dtype)
+                     for w in (self.wv.vectors, self.syn1neg, self.syn1))
 
-    def _store_weights(self, syn0, syn1neg):
-        """Copy device weights back into ``wv.vectors``/``syn1neg`` (no-op when they share memory)."""
+    def _store_weights(self, syn0, syn1neg, syn1):
+        """Copy device weights back into ``wv.vectors``/``syn1neg``/``syn1`` (no-op when they share memory)."""
         if not self._weights_shared():
             self.wv.vectors[:] = syn0.detach().to("cpu", torch.float32).numpy()
             self.syn1neg[:] = syn1neg.detach().to("cpu", torch.float32).numpy()
+            self.syn1[:] = syn1.detach().to("cpu", torch.float32).numpy()
         self.wv.norms = None
 
     def get_latest_training_loss(self):
@@ -461,6 +479,10 @@ class TorchWord2Vec:
         >>> len(m.predict_output_word(["system", "graph"], topn=3))
         3
         """
+        if not self.negative:
+            raise RuntimeError(
+                "predict_output_word needs negative sampling (negative > 0), as in gensim: an hs-only model "
+                "has no output vector per word")
         indices = [self.wv.get_index(word) for word in context_words_list if word in self.wv]
         if not indices:
             logger.warning("none of the words in context_words_list are in the vocabulary")

@@ -29,10 +29,22 @@ logger = logging.getLogger(__name__)
 
 _FLOAT_P = ctypes.POINTER(ctypes.c_float)
 _INT64_P = ctypes.POINTER(ctypes.c_int64)
-_UINT32_P = ctypes.POINTER(ctypes.c_uint32)
-_UINT64_P = ctypes.POINTER(ctypes.c_uint64)
-_COMMON = [_FLOAT_P, _FLOAT_P, ctypes.c_int64, ctypes.c_int64, _INT64_P, _INT64_P, ctypes.c_int64,
-           ctypes.c_int64, ctypes.c_int64, _UINT32_P, ctypes.c_float, _UINT64_P]
+
+
+class _Model(ctypes.Structure):
+    """Mirror of the C ``Model`` struct: pointers to the model's arrays."""
+
+    _fields_ = [
+        ("syn0", _FLOAT_P), ("syn1neg", _FLOAT_P), ("syn1", _FLOAT_P),
+        ("dim", ctypes.c_int64), ("vocab", ctypes.c_int64), ("negative", ctypes.c_int64),
+        ("hs", ctypes.c_int64), ("depth", ctypes.c_int64),
+        ("cum_table", ctypes.POINTER(ctypes.c_uint32)), ("codes", ctypes.POINTER(ctypes.c_uint8)),
+        ("points", _INT64_P), ("lengths", ctypes.POINTER(ctypes.c_int32)),
+    ]
+
+
+_BATCH = [ctypes.POINTER(_Model), _INT64_P, _INT64_P, ctypes.c_int64, ctypes.c_int64, ctypes.c_float,
+          ctypes.POINTER(ctypes.c_uint64)]
 
 
 def _load_library():
@@ -41,13 +53,13 @@ def _load_library():
                        glob.glob(os.path.join(folder, "_w2v_kernels*.pyd"))):
         try:
             library = ctypes.CDLL(path)
-        except OSError as error:  # a build for another platform: use the torch path
-            logger.debug("cannot load %s: %s", path, error)
+            skipgram, cbow = library.w2v_skipgram, library.w2v_cbow
+        except (OSError, AttributeError) as error:  # a build for another platform or version
+            logger.debug("cannot use %s: %s", path, error)
             continue
-        library.w2v_skipgram_negative.restype = ctypes.c_double
-        library.w2v_skipgram_negative.argtypes = _COMMON + [ctypes.c_int, _FLOAT_P]
-        library.w2v_cbow_negative.restype = ctypes.c_double
-        library.w2v_cbow_negative.argtypes = _COMMON + [ctypes.c_int, ctypes.c_int, _FLOAT_P]
+        skipgram.restype = cbow.restype = ctypes.c_double
+        skipgram.argtypes = _BATCH + [ctypes.c_int, _FLOAT_P]
+        cbow.argtypes = _BATCH + [ctypes.c_int, ctypes.c_int, _FLOAT_P]
         return library
     return None
 
@@ -60,33 +72,48 @@ def available():
     return _LIBRARY is not None
 
 
-def _pointer(array, kind):
-    return array.ctypes.data_as(kind)
-
-
 class NativeKernel:
-    """Negative-sampling steps on float32 CPU weights, one (center, context) pair at a time.
+    """Training steps on float32 CPU weights, one (center, context) pair at a time.
 
     Parameters
     ----------
-    syn0, syn1neg : numpy.ndarray of float32, shape (V, d), C-contiguous
-        Updated in place (share them with torch tensors through ``torch.from_numpy``).
-    cum_table : numpy.ndarray of uint32
+    syn0 : numpy.ndarray of float32, shape (V, d), C-contiguous
+        Input vectors, updated in place (share them with torch through ``torch.from_numpy``).
+    syn1neg : numpy.ndarray of float32, shape (V, d)
+        Negative-sampling output vectors, updated in place (unused when ``negative=0``).
+    cum_table : numpy.ndarray of uint32 or None
         gensim's cumulative noise table (:func:`torchw2v.sampling.noise_cum_table`).
     negative : int
-        Noise words drawn per pair, fresh for every pair as in gensim.
+        Noise words drawn per pair, fresh for every pair as in gensim (0: none).
+    syn1 : numpy.ndarray of float32, shape (V, d), optional
+        Hierarchical-softmax output vectors, updated in place.
+    tree : torchw2v.huffman.PaddedTree, optional
+        Huffman codes and points; hierarchical softmax is on when given.
     """
 
-    def __init__(self, syn0, syn1neg, cum_table, negative):
+    def __init__(self, syn0, syn1neg, cum_table, negative, syn1=None, tree=None):
         if not available():
             raise RuntimeError("the native CPU kernels are not built (reinstall torchw2v with a C compiler)")
-        for name, array in (("syn0", syn0), ("syn1neg", syn1neg)):
-            if array.dtype != np.float32 or not array.flags.c_contiguous:
+        arrays = {"syn0": syn0, "syn1neg": syn1neg} if negative else {"syn0": syn0}
+        if tree is not None:
+            arrays["syn1"] = syn1
+        for name, array in arrays.items():
+            if array is None or array.dtype != np.float32 or not array.flags.c_contiguous:
                 raise ValueError(f"{name} must be a C-contiguous float32 array")
-        self.syn0, self.syn1neg = syn0, syn1neg
-        self.cum_table = np.ascontiguousarray(cum_table, dtype=np.uint32)
-        self.negative = int(negative)
         self.dim = syn0.shape[1]
+        # keep every array the struct points to alive as long as the kernel
+        self._arrays = dict(arrays)
+        self._arrays["cum_table"] = np.ascontiguousarray(cum_table if negative else np.ones(1), dtype=np.uint32)
+        hs = tree is not None
+        if hs:
+            self._arrays.update(codes=np.ascontiguousarray(tree.codes, dtype=np.uint8),
+                                points=np.ascontiguousarray(tree.points, dtype=np.int64),
+                                lengths=np.ascontiguousarray(tree.lengths, dtype=np.int32))
+        model = _Model(dim=self.dim, vocab=len(syn0), negative=int(negative), hs=int(hs),
+                       depth=tree.codes.shape[1] if hs else 0)
+        for name, array in self._arrays.items():
+            setattr(model, name, array.ctypes.data_as(dict(_Model._fields_)[name]))
+        self._model = model
 
     def new_state(self, seed):
         """A per-thread random state (word2vec's 48-bit LCG), seeded."""
@@ -111,11 +138,8 @@ class NativeKernel:
         centers = np.ascontiguousarray(centers, dtype=np.int64)
         contexts = np.ascontiguousarray(contexts, dtype=np.int64)
         work = np.empty(2 * self.dim, dtype=np.float32)
-        args = (
-            _pointer(self.syn0, _FLOAT_P), _pointer(self.syn1neg, _FLOAT_P), self.dim, len(self.cum_table),
-            _pointer(centers, _INT64_P), _pointer(contexts, _INT64_P), len(centers), contexts.shape[1],
-            self.negative, _pointer(self.cum_table, _UINT32_P), float(alpha), ctypes.byref(state),
-        )
+        args = (ctypes.byref(self._model), centers.ctypes.data_as(_INT64_P), contexts.ctypes.data_as(_INT64_P),
+                len(centers), contexts.shape[1], float(alpha), ctypes.byref(state))
         if sg:
-            return _LIBRARY.w2v_skipgram_negative(*args, int(compute_loss), _pointer(work, _FLOAT_P))
-        return _LIBRARY.w2v_cbow_negative(*args, int(cbow_mean), int(compute_loss), _pointer(work, _FLOAT_P))
+            return _LIBRARY.w2v_skipgram(*args, int(compute_loss), work.ctypes.data_as(_FLOAT_P))
+        return _LIBRARY.w2v_cbow(*args, int(cbow_mean), int(compute_loss), work.ctypes.data_as(_FLOAT_P))

@@ -1,12 +1,15 @@
 /*
- * CPU kernels for torchw2v: skip-gram and CBOW with negative sampling, one pair at a time.
+ * CPU kernels for torchw2v: skip-gram and CBOW with negative sampling and/or hierarchical
+ * softmax, one pair at a time.
  *
  * The data-preparation thread has already subsampled the corpus and cut it into windows:
  * a batch is B centers with C context slots each (-1 where empty). These loops apply
- * gensim's sequential SGD to the float32 weight matrices in place, drawing K fresh noise
- * words per (center, context) pair from the cumulative noise table with a 48-bit LCG, as
- * word2vec.c and gensim do, and skipping pairs whose score is beyond +-6 as they do. Called through ctypes, which releases the GIL, so several
- * Python threads can run them at once on different batches (Hogwild, as gensim's workers).
+ * gensim's sequential SGD to the float32 weight matrices in place: for each pair, the
+ * Huffman path of the center word (hs) and then K fresh noise words (negative sampling),
+ * drawn from the cumulative noise table with word2vec's 48-bit LCG, skipping pairs whose
+ * score is beyond +-6 as word2vec.c and gensim do. Called through ctypes, which releases
+ * the GIL, so several Python threads run them at once on different batches (Hogwild, as
+ * gensim's workers).
  */
 #include <math.h>
 #include <stdint.h>
@@ -21,18 +24,28 @@
 #define FAST_CLONES
 #endif
 
+/* The model's arrays; mirrored by torchw2v.native._Model (ctypes). */
+typedef struct {
+    float *syn0, *syn1neg, *syn1;
+    int64_t dim, vocab, negative, hs, depth;
+    const uint32_t *cum_table;
+    const uint8_t *codes;   /* (vocab, depth), padded Huffman codes */
+    const int64_t *points;  /* (vocab, depth), padded inner-node indices */
+    const int32_t *lengths; /* (vocab,), path lengths */
+} Model;
+
 static inline uint64_t next_random(uint64_t *state) {
     *state = (*state * 25214903917ULL + 11ULL) & 281474976710655ULL;
     return *state;
 }
 
 /* gensim's draw: bisect_left(cum_table, (next_random >> 16) % cum_table[-1]) */
-static inline int64_t draw_noise(const uint32_t *cum_table, int64_t vocab, uint64_t *state) {
-    uint64_t r = (next_random(state) >> 16) % cum_table[vocab - 1];
-    int64_t lo = 0, hi = vocab;
+static inline int64_t draw_noise(const Model *m, uint64_t *state) {
+    uint64_t r = (next_random(state) >> 16) % m->cum_table[m->vocab - 1];
+    int64_t lo = 0, hi = m->vocab;
     while (lo < hi) {
         int64_t mid = (lo + hi) >> 1;
-        if (cum_table[mid] < r) lo = mid + 1; else hi = mid;
+        if (m->cum_table[mid] < r) lo = mid + 1; else hi = mid;
     }
     return lo;
 }
@@ -57,47 +70,56 @@ static inline double neg_log_sigmoid(double x) {
     return x > 0 ? log1p(exp(-x)) : -x + log1p(exp(x));
 }
 
-/* One input vector `l1` against the true word and K noise words; adds the output rows'
- * updates in place and accumulates the input's update into `neu1e`. Returns the loss. */
-static inline __attribute__((always_inline)) double train_pair(const float *l1, float *neu1e, float *syn1neg, int64_t dim, int64_t target,
-                         int64_t negative, const uint32_t *cum_table, int64_t vocab, float alpha,
-                         uint64_t *state, int compute_loss) {
+/* One logistic pair: input l1 against output row `row` with `label`. */
+static inline __attribute__((always_inline)) double train_logistic(const float *l1, float *neu1e, float *row,
+                                                                   float label, float alpha, int64_t dim,
+                                                                   int compute_loss) {
+    float f = dot(l1, row, dim);
+    if (f <= -MAX_EXP || f >= MAX_EXP) return 0.0; /* gensim and word2vec.c skip saturated pairs */
+    float g = (label - 1.0f / (1.0f + expf(-f))) * alpha;
+    axpy(g, row, neu1e, dim);
+    axpy(g, l1, row, dim);
+    return compute_loss ? neg_log_sigmoid(label > 0 ? f : -f) : 0.0;
+}
+
+/* Input vector l1 predicting `target`: its Huffman path (hs), then K noise words (negative).
+ * Output rows are updated in place; the input's update accumulates into neu1e. */
+static inline __attribute__((always_inline)) double train_target(const Model *m, const float *l1, float *neu1e,
+                                                                 int64_t target, float alpha, uint64_t *state,
+                                                                 int compute_loss) {
     double loss = 0.0;
-    for (int64_t d = 0; d <= negative; d++) {
+    if (m->hs) {
+        const uint8_t *code = m->codes + target * m->depth;
+        const int64_t *point = m->points + target * m->depth;
+        for (int32_t j = 0; j < m->lengths[target]; j++)
+            loss += train_logistic(l1, neu1e, m->syn1 + point[j] * m->dim, 1.0f - (float)code[j], alpha, m->dim,
+                                   compute_loss);
+    }
+    for (int64_t d = 0; d <= m->negative && m->negative > 0; d++) {
         int64_t word = target;
         float label = 1.0f;
         if (d > 0) {
-            word = draw_noise(cum_table, vocab, state);
+            word = draw_noise(m, state);
             if (word == target) continue;
             label = 0.0f;
         }
-        float *row = syn1neg + word * dim;
-        float f = dot(l1, row, dim);
-        if (f <= -MAX_EXP || f >= MAX_EXP) continue; /* gensim and word2vec.c skip saturated pairs */
-        float sig = 1.0f / (1.0f + expf(-f));
-        float g = (label - sig) * alpha;
-        axpy(g, row, neu1e, dim);
-        axpy(g, l1, row, dim);
-        if (compute_loss) loss += neg_log_sigmoid(label > 0 ? f : -f);
+        loss += train_logistic(l1, neu1e, m->syn1neg + word * m->dim, label, alpha, m->dim, compute_loss);
     }
     return loss;
 }
 
 /* Skip-gram: every context word's vector predicts the center word. */
-FAST_CLONES double w2v_skipgram_negative(float *syn0, float *syn1neg, int64_t dim, int64_t vocab,
-                             const int64_t *centers, const int64_t *contexts, int64_t batch, int64_t width,
-                             int64_t negative, const uint32_t *cum_table, float alpha, uint64_t *state,
-                             int compute_loss, float *work) {
+FAST_CLONES double w2v_skipgram(const Model *m, const int64_t *centers, const int64_t *contexts, int64_t batch,
+                                int64_t width, float alpha, uint64_t *state, int compute_loss, float *work) {
     double loss = 0.0;
     for (int64_t b = 0; b < batch; b++) {
         for (int64_t c = 0; c < width; c++) {
             int64_t context = contexts[b * width + c];
             if (context < 0) continue;
-            float *l1 = syn0 + context * dim;
-            memset(work, 0, dim * sizeof(float));
-            loss += train_pair(l1, work, syn1neg, dim, centers[b], negative, cum_table, vocab, alpha, state,
-                               compute_loss);
-            axpy(1.0f, work, l1, dim);
+            float *l1 = m->syn0 + context * m->dim;
+            memset(work, 0, m->dim * sizeof(float));
+            loss += train_target(m, l1, work, centers[b], alpha, state, compute_loss);
+            axpy(1.0f, work, l1, m->dim);
         }
     }
     return loss;
@@ -105,11 +127,11 @@ FAST_CLONES double w2v_skipgram_negative(float *syn0, float *syn1neg, int64_t di
 
 /* CBOW: the mean (cbow_mean) or sum of the context vectors predicts the center word; every
  * context word gets the hidden vector's update (divided by the context size when summed). */
-FAST_CLONES double w2v_cbow_negative(float *syn0, float *syn1neg, int64_t dim, int64_t vocab,
-                         const int64_t *centers, const int64_t *contexts, int64_t batch, int64_t width,
-                         int64_t negative, const uint32_t *cum_table, float alpha, uint64_t *state,
-                         int cbow_mean, int compute_loss, float *work) {
+FAST_CLONES double w2v_cbow(const Model *m, const int64_t *centers, const int64_t *contexts, int64_t batch,
+                            int64_t width, float alpha, uint64_t *state, int cbow_mean, int compute_loss,
+                            float *work) {
     double loss = 0.0;
+    int64_t dim = m->dim;
     float *hidden = work, *neu1e = work + dim;
     for (int64_t b = 0; b < batch; b++) {
         const int64_t *window = contexts + b * width;
@@ -117,18 +139,17 @@ FAST_CLONES double w2v_cbow_negative(float *syn0, float *syn1neg, int64_t dim, i
         memset(hidden, 0, dim * sizeof(float));
         for (int64_t c = 0; c < width; c++) {
             if (window[c] < 0) continue;
-            axpy(1.0f, syn0 + window[c] * dim, hidden, dim);
+            axpy(1.0f, m->syn0 + window[c] * dim, hidden, dim);
             count++;
         }
         if (count == 0) continue;
         if (cbow_mean) for (int64_t i = 0; i < dim; i++) hidden[i] /= (float)count;
         memset(neu1e, 0, dim * sizeof(float));
-        loss += train_pair(hidden, neu1e, syn1neg, dim, centers[b], negative, cum_table, vocab, alpha, state,
-                           compute_loss);
+        loss += train_target(m, hidden, neu1e, centers[b], alpha, state, compute_loss);
         float scale = cbow_mean ? 1.0f : 1.0f / (float)count;
         for (int64_t c = 0; c < width; c++) {
             if (window[c] < 0) continue;
-            axpy(scale, neu1e, syn0 + window[c] * dim, dim);
+            axpy(scale, neu1e, m->syn0 + window[c] * dim, dim);
         }
     }
     return loss;
