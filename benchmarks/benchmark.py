@@ -52,6 +52,8 @@ COMMON_SETTINGS: dict[str, Any] = {
 CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "sg": ("skip-gram, negative sampling", {"sg": 1}),
     "cbow": ("CBOW, negative sampling", {"sg": 0}),
+    "sg-hs": ("skip-gram, hierarchical softmax", {"sg": 1, "hs": 1, "negative": 0}),
+    "cbow-hs": ("CBOW, hierarchical softmax", {"sg": 0, "hs": 1, "negative": 0}),
 }
 """Configurations by name: a title and the settings added to :data:`COMMON_SETTINGS`."""
 
@@ -90,6 +92,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--batch-size", type=int, help="torchw2v only: training examples per batch (default: automatic)",
     )
     parser.add_argument(
+        "--cpu-kernel", choices=["auto", "native", "torch"],
+        help="torchw2v only: CPU training path (default: TorchWord2Vec's, auto)",
+    )
+    parser.add_argument(
         "--record", action="store_true", help=f"append the tables and machine details to {RESULTS_PATH.name}",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="also show gensim's progress log messages")
@@ -106,7 +112,7 @@ def config_settings(name: str, args: argparse.Namespace) -> dict[str, Any]:
     (0, 1, 2)
     """
     settings = {**COMMON_SETTINGS, **CONFIGS[name][1], "epochs": args.epochs, "workers": args.workers}
-    for key in ("device", "batch_size"):
+    for key in ("device", "batch_size", "cpu_kernel"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     return settings

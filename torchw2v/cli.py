@@ -89,6 +89,8 @@ _WORD2VEC_OPTIONS: tuple[tuple[str, Callable[[str], object], str], ...] = (
     ("--seed", int, "random seed (default: 1)"),
     ("--device", str, "torchw2v only: torch device, e.g. cpu, cuda, cuda:1 (default: auto)"),
     ("--batch-size", _positive_int, "torchw2v only: training examples per batch (default: chosen automatically)"),
+    ("--cpu-kernel", str, "torchw2v only: CPU training path, auto, native (compiled kernels) or torch "
+     "(batched torch ops) (default: auto)"),
 )
 """``compare`` options passed on as Word2Vec keyword arguments: flag, type, help."""
 
@@ -112,7 +114,7 @@ def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         "those not given keep their defaults, which are gensim's on both sides.",
     )
     for flag, type_, help_ in _WORD2VEC_OPTIONS:
-        choices = (0, 1) if flag in _BINARY_OPTIONS else None
+        choices = (0, 1) if flag in _BINARY_OPTIONS else ("auto", "native", "torch") if flag == "--cpu-kernel" else None
         settings.add_argument(flag, type=type_, choices=choices, help=help_)
     settings.add_argument(
         "--progress-bar", action="store_true", help="torchw2v only: show a progress bar while training",
