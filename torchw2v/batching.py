@@ -123,6 +123,21 @@ def context_windows(ids, sentence_lengths, window, shrink_windows, rng):
     return Windows(centers=ids[has_context], contexts=contexts[has_context], reach=reach[has_context])
 
 
+def text_order_batches(windows, batch_size):
+    """Split windows into batches of at most ``batch_size`` centers, in text order.
+
+    For the sequential native kernels: consecutive centers share most context words, so
+    their rows stay in cache (as in gensim's sentence-by-sentence loop).
+
+    >>> w = Windows(np.array([1, 2, 3]), np.array([[4, -1], [6, 7], [1, 2]]), np.array([1, 1, 1]))
+    >>> [b.centers.tolist() for b in text_order_batches(w, 2)]
+    [[1, 2], [3]]
+    """
+    for start in range(0, len(windows.centers), batch_size):
+        yield WindowBatch(centers=windows.centers[start:start + batch_size],
+                          contexts=windows.contexts[start:start + batch_size])
+
+
 def window_batches(windows, batch_size, rng=None):
     """Split windows into batches of at most ``batch_size`` centers with equal reach.
 

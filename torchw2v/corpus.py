@@ -9,8 +9,8 @@ sentence counts see the sentences as given, as gensim's do.
 
 Training streams the corpus: the first epoch encodes each chunk of sentences to a compact
 ``int32`` id array (out-of-vocabulary words dropped) and appends it to a temporary file;
-later epochs replay that file through ``numpy.memmap``. Memory stays bounded by one chunk,
-whatever the corpus length.
+later epochs read it back chunk by chunk. Memory stays bounded by one chunk, whatever the
+corpus length.
 
 >>> corpus = EncodedCorpus([["a", "b", "zz"], ["b"]], {"a": 0, "b": 1}, chunk_words=100)
 >>> chunk = next(iter(corpus.chunks()))
@@ -208,7 +208,6 @@ class EncodedCorpus:
         self._cache_dir = cache_dir
         self._file = None
         self._table = []  # per chunk: (offset in int32 items, ids, pieces, sentences, raw words)
-        self._size = 0  # int32 items written
         self._complete = False
 
     def chunks(self):
@@ -221,25 +220,22 @@ class EncodedCorpus:
     def _encode_and_record(self):
         self.close()
         self._file = tempfile.TemporaryFile(prefix="torchw2v-ids-", dir=self._cache_dir)
-        self._table, self._size = [], 0
+        self._table, size = [], 0
         for chunk in encode_chunks(self._sentences, self._key_to_index, self._chunk_words):
             self._file.write(chunk.ids.tobytes())
             self._file.write(chunk.sentence_lengths.tobytes())
             pieces = len(chunk.sentence_lengths)
-            self._table.append((self._size, len(chunk.ids), pieces, chunk.sentences, chunk.raw_words))
-            self._size += len(chunk.ids) + pieces
+            self._table.append((size, len(chunk.ids), pieces, chunk.sentences, chunk.raw_words))
+            size += len(chunk.ids) + pieces
             yield chunk
         self._file.flush()
         self._complete = True
 
     def _replay(self):
-        data = np.memmap(self._file, dtype=np.int32, mode="r") if self._size else np.zeros(0, np.int32)
         for start, n_ids, pieces, sentences, raw_words in self._table:
-            yield Chunk(
-                ids=np.array(data[start:start + n_ids]),
-                sentence_lengths=np.array(data[start + n_ids:start + n_ids + pieces]),
-                raw_words=raw_words, sentences=sentences,
-            )
+            self._file.seek(4 * start)
+            data = np.fromfile(self._file, dtype=np.int32, count=n_ids + pieces)
+            yield Chunk(ids=data[:n_ids], sentence_lengths=data[n_ids:], raw_words=raw_words, sentences=sentences)
 
     def close(self):
         """Delete the temporary id file."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from torchw2v.batching import context_windows, subsample, window_batches
+from torchw2v.batching import context_windows, subsample, text_order_batches, window_batches
 from torchw2v.objectives import cbow_step, hierarchical_softmax_targets, negative_targets, skipgram_step
 from torchw2v.sampling import NoiseSampler
 
@@ -191,7 +191,10 @@ class Trainer:
                 end = self._progress(epoch, raw_words + chunk.raw_words, sentences + chunk.sentences)
                 ids, lengths = subsample(chunk.ids, chunk.sentence_lengths, self.tables.sample_ints, self.rng)
                 windows = context_windows(ids, lengths, config.window, config.shrink_windows, self.rng)
-                batches = list(window_batches(windows, config.batch_size, self.rng))
+                if self.native_kernel is not None:
+                    batches = list(text_order_batches(windows, config.batch_size))
+                else:
+                    batches = list(window_batches(windows, config.batch_size, self.rng))
                 for i, batch in enumerate(batches):
                     # the rate decays batch by batch through the chunk
                     alpha = learning_rate(config.alpha, config.min_alpha, start + (end - start) * i / len(batches))
