@@ -8,7 +8,7 @@ Traceback (most recent call last):
 ValueError: window must be a positive integer, got 0
 """
 import logging
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import torch
 
@@ -158,7 +158,7 @@ def check_model_params(vector_size, window, min_count, epochs, negative, hs, sam
 class TrainingConfig:
     """Everything the trainer needs to know about one ``train()`` call.
 
-    Each field's ``help`` metadata says what it is.
+    Each field's ``help`` metadata says what it is; ``__post_init__`` checks the values.
     """
 
     sg: int = field(default=0, metadata={"help": "1 for skip-gram, 0 for CBOW"})
@@ -185,12 +185,3 @@ class TrainingConfig:
             raise ValueError("negative=0 and hs=0 leave nothing to train: set negative > 0 (e.g. 5) or hs=1")
         if not self.alpha > 0 or self.min_alpha < 0:
             raise ValueError(f"alpha must be > 0 and min_alpha >= 0, got {self.alpha!r} and {self.min_alpha!r}")
-
-    @classmethod
-    def field_help(cls):
-        """``{field name: help text}``, for command lines and docs.
-
-        >>> TrainingConfig.field_help()["sg"]
-        '1 for skip-gram, 0 for CBOW'
-        """
-        return {f.name: f.metadata["help"] for f in fields(cls)}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from gensim.utils import keep_vocab_item, prune_vocab
 
-from torchw2v.sampling import downsample_ints
+from torchw2v.sampling import downsample_ints, keep_probabilities
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def prepare_vocab(
     )
     retained_counts = np.array([raw_vocab[word] for word in retain_words], dtype=np.int64)
     sample_ints = downsample_ints(retained_counts, sample, retain_total)
-    probabilities = np.asarray(sample_ints, dtype=np.float64) / (2**32 - 1)
+    probabilities = keep_probabilities(sample_ints)
     downsampled = probabilities < 1.0
     downsample_total = float(np.sum(np.where(downsampled, probabilities * retained_counts, retained_counts)))
     if not dry_run:
