@@ -67,8 +67,8 @@ def _non_negative_float(text: str) -> float:
 
 
 def _existing_file(text: str) -> str:
-    """Accept the path of an existing file (an argparse ``type``)."""
-    if not Path(text).is_file():
+    """Accept the path of an existing file, or the word ``text8`` (an argparse ``type``)."""
+    if text != "text8" and not Path(text).is_file():
         raise argparse.ArgumentTypeError(f"no such file: {text}")
     return text
 
@@ -107,7 +107,8 @@ def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "corpus", nargs="?", metavar="CORPUS", type=_existing_file,
         help="corpus file, plain, .gz or .bz2: either text8 format (one line of space-separated words) or one "
-        "sentence a line (default: the small embedded corpus gensim bundles, lee_background.cor)",
+        "sentence a line; or the word text8 (found locally, in the cache, or downloaded) "
+        "(default: the small embedded corpus gensim bundles, lee_background.cor)",
     )
     settings = parser.add_argument_group(
         "training settings", "Passed to both TorchWord2Vec and gensim's Word2Vec unless marked torchw2v only; "

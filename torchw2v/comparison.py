@@ -25,15 +25,15 @@ from typing import Any, Union
 
 from gensim import utils
 from gensim.models.word2vec import LineSentence, Text8Corpus
-from gensim.test.utils import datapath
 
+from torchw2v.datasets import default_corpus, text8_path
 from torchw2v.evaluation import Evaluation, evaluate
 
 logger = logging.getLogger(__name__)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-DEFAULT_CORPUS = datapath("lee_background.cor")
+DEFAULT_CORPUS = default_corpus()
 """Corpus used when none is given: gensim's bundled Lee background corpus (300 news texts, 59,890 words)."""
 
 TEXT8_LINE_BYTES = 1 << 20
@@ -111,7 +111,8 @@ def open_corpus(path: PathLike, *, limit_words: int | None = None) -> Iterable[l
     Parameters
     ----------
     path : str or os.PathLike
-        The corpus file, plain or compressed (``.gz``, ``.bz2``). A text8-format file (see
+        The corpus file, plain or compressed (``.gz``, ``.bz2``), or the word ``text8`` for
+        text8 itself (found or downloaded by :func:`torchw2v.datasets.text8_path`). A text8-format file (see
         :func:`is_text8_format`) is read with gensim's ``Text8Corpus``, which cuts it into
         10,000-word sentences; any other file with ``LineSentence``: one sentence per line, words
         separated by whitespace.
@@ -131,6 +132,8 @@ def open_corpus(path: PathLike, *, limit_words: int | None = None) -> Iterable[l
     [['Hundreds', 'of', 'people', 'have', 'been']]
     """
     path = os.fspath(path)
+    if path == "text8":
+        path = os.fspath(text8_path())
     corpus: Iterable[list[str]]
     if is_text8_format(path):
         logger.debug("%s is in the text8 format: reading it with Text8Corpus", path)

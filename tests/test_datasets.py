@@ -1,0 +1,90 @@
+"""The text8 loader: local files, the environment, the cache, and a download from a local server."""
+import http.server
+import io
+import threading
+import zipfile
+
+import pytest
+
+from torchw2v import datasets
+
+TEXT = b"anarchism originated as a term of abuse first used against early working class radicals"
+
+
+def _zip_bytes(member="text8", content=TEXT):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(member, content)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def server():
+    """An HTTP server on 127.0.0.1 serving /text8.zip (and /broken.zip, a wrong archive); counts requests."""
+    payloads = {"/text8.zip": _zip_bytes(), "/broken.zip": _zip_bytes(content=TEXT[:10])}
+    requests = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            body = payloads.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}", requests, payloads
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_download_verifies_unpacks_and_caches(server, tmp_path, monkeypatch):
+    base, requests, payloads = server
+    monkeypatch.delenv("TORCHW2V_TEXT8", raising=False)
+    kwargs = dict(url=f"{base}/text8.zip", expected_size=len(TEXT), expected_zip_size=len(payloads["/text8.zip"]),
+                  cache=tmp_path)
+    path = datasets.text8_path(**kwargs)
+    assert path == tmp_path / "text8" and path.read_bytes() == TEXT
+    assert datasets.text8_path(**kwargs) == path  # cached: no second download
+    assert requests == ["/text8.zip"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["text8"]  # no leftovers
+    corpus = datasets.load_text8(**kwargs)
+    assert next(iter(corpus))[:2] == ["anarchism", "originated"]
+
+
+def test_wrong_sizes_and_failed_downloads_raise_and_cache_nothing(server, tmp_path, monkeypatch):
+    base, _, payloads = server
+    monkeypatch.delenv("TORCHW2V_TEXT8", raising=False)
+    with pytest.raises(OSError, match="expected"):
+        datasets.text8_path(url=f"{base}/broken.zip", expected_size=len(TEXT), expected_zip_size=None,
+                            cache=tmp_path)
+    with pytest.raises(OSError, match="failed"):
+        datasets.text8_path(url=f"{base}/missing.zip", cache=tmp_path)
+    assert not (tmp_path / "text8").exists()
+    with pytest.raises(FileNotFoundError, match="download=False"):
+        datasets.text8_path(download=False, cache=tmp_path)
+
+
+def test_local_file_and_environment_come_first(tmp_path, monkeypatch):
+    local = tmp_path / "my-text8"
+    local.write_bytes(TEXT)
+    assert datasets.text8_path(local, download=False, cache=tmp_path / "empty") == local
+    monkeypatch.setenv("TORCHW2V_TEXT8", str(local))
+    assert datasets.text8_path(download=False, cache=tmp_path / "empty") == local
+    monkeypatch.setenv("TORCHW2V_TEXT8", str(tmp_path / "nope"))
+    with pytest.raises(FileNotFoundError, match="TORCHW2V_TEXT8"):
+        datasets.text8_path(download=False)
+
+
+def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCHW2V_DATA", str(tmp_path))
+    assert datasets.cache_dir() == tmp_path
