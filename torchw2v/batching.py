@@ -104,7 +104,6 @@ def context_windows(ids, sentence_lengths, window, shrink_windows, rng):
     -------
     Windows
     """
-    ids = np.asarray(ids, dtype=np.int64)  # the index dtype of both training paths, converted once per chunk
     n = len(ids)
     if shrink_windows:
         reach = window - rng.integers(0, window, size=n)
