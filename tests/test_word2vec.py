@@ -263,3 +263,35 @@ def test_hierarchical_softmax_model_exports_saves_and_resumes(tmp_path, cpu_kern
     np.testing.assert_array_equal(loaded.huffman.points, model.huffman.points)
     np.testing.assert_array_equal(loaded.wv.get_vecattr("attacks", "code"), model.wv.get_vecattr("attacks", "code"))
     loaded.train(LEE[:50], total_examples=50, epochs=1)
+
+
+@pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
+def test_loss_curve_is_recorded_through_training(cpu_kernel):
+    model = _lee_model(sg=1, epochs=3, compute_loss=True, cpu_kernel=cpu_kernel, batch_words=2000)
+    curve = model.loss_curve
+    corpus_words = sum(len(sentence) for sentence in LEE)
+    assert curve.epoch_ends == [corpus_words, 2 * corpus_words, 3 * corpus_words]
+    chunk_words = max(2000, 16 * model.batch_size)  # a point per data chunk
+    assert len(curve.words) >= 3 * (corpus_words // chunk_words) and (np.diff(curve.words) > 0).all()
+    assert curve.words[-1] == 3 * corpus_words
+    assert (np.diff(curve.loss) >= 0).all() and curve.loss[-1] == pytest.approx(model.get_latest_training_loss())
+    per_word = curve.loss_per_word()
+    first_epoch, last_epoch = curve.words <= corpus_words, curve.words > 2 * corpus_words
+    assert per_word[last_epoch].mean() < per_word[first_epoch].mean()
+    assert len(_lee_model(sg=1, epochs=1).loss_curve.words) == 0
+
+
+def test_keyed_vectors_of_input_and_output_vectors():
+    model = _lee_model(sg=1, epochs=2)
+    average, concat = model.keyed_vectors("average"), model.keyed_vectors("concat")
+    assert average.index_to_key == model.wv.index_to_key
+    np.testing.assert_allclose(average.vectors, (model.wv.vectors + model.syn1neg) / 2)
+    np.testing.assert_array_equal(concat.vectors, np.hstack([model.wv.vectors, model.syn1neg]))
+    assert concat.get_vecattr("the", "count") == model.wv.get_vecattr("the", "count")
+    inputs = model.keyed_vectors("input")
+    np.testing.assert_array_equal(inputs.vectors, model.wv.vectors)
+    assert inputs.vectors is not model.wv.vectors
+    with pytest.raises(ValueError, match="kind"):
+        model.keyed_vectors("sum")
+    with pytest.raises(ValueError, match="negative sampling"):
+        _lee_model(sg=1, epochs=1, hs=1, negative=0).keyed_vectors("average")

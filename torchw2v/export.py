@@ -1,4 +1,5 @@
-"""Export to gensim: a ``gensim.models.Word2Vec`` that gensim can query and keep training.
+"""Export to gensim: a ``gensim.models.Word2Vec`` that gensim can query and keep training, and
+word vectors built from the input and output weights.
 
 >>> from gensim.test.utils import common_texts
 >>> from torchw2v import TorchWord2Vec
@@ -10,7 +11,11 @@
 import copy
 
 import numpy as np
-from gensim.models import Word2Vec
+from gensim.models import KeyedVectors, Word2Vec
+
+#: The word vectors :func:`keyed_vectors` builds: the input vectors (``wv``), the average of
+#: input and output (``syn1neg``) vectors, or their concatenation.
+VECTOR_KINDS = ("input", "average", "concat")
 
 #: Constructor arguments shared by gensim's ``Word2Vec`` and ``TorchWord2Vec``, copied over.
 SHARED_PARAMS = (
@@ -53,3 +58,53 @@ def to_gensim(model):
     for name in SHARED_STATE:
         setattr(gensim_model, name, getattr(model, name))
     return gensim_model
+
+
+def keyed_vectors(model, kind="input"):
+    """Word vectors from the input weights, or from the input and output weights together.
+
+    Averaging a word's input vector with its negative-sampling output vector (or concatenating
+    them, which doubles the size) mixes its two roles, centre and context; on some benchmarks
+    this helps (Levy, Goldberg & Dagan 2015 found ``w + c`` helps similarity tasks).
+
+    Parameters
+    ----------
+    model : torchw2v.TorchWord2Vec
+    kind : {"input", "average", "concat"}, optional
+        ``"input"``: a copy of ``model.wv``; ``"average"``: ``(wv.vectors + syn1neg) / 2``;
+        ``"concat"``: ``[wv.vectors, syn1neg]``, of size ``2 * vector_size``.
+
+    Returns
+    -------
+    gensim.models.KeyedVectors
+        The same words, in the same order, with the same ``count`` attribute.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``, or ``"average"``/``"concat"`` without negative sampling (a
+        hierarchical-softmax model has no output vector per word).
+
+    Examples
+    --------
+    >>> from gensim.test.utils import common_texts
+    >>> from torchw2v import TorchWord2Vec
+    >>> model = TorchWord2Vec(common_texts, vector_size=8, min_count=1, epochs=1, device="cpu")
+    >>> keyed_vectors(model, "concat").vector_size
+    16
+    """
+    if kind not in VECTOR_KINDS:
+        raise ValueError(f"kind must be one of {VECTOR_KINDS}, got {kind!r}")
+    if kind == "input":
+        return copy.deepcopy(model.wv)
+    if not model.negative or len(model.syn1neg) != len(model.wv):
+        raise ValueError(f"kind={kind!r} needs the output vectors of negative sampling (negative > 0); "
+                         "this model has none")
+    if kind == "average":
+        vectors = (model.wv.vectors + model.syn1neg) / 2
+    else:
+        vectors = np.hstack([model.wv.vectors, model.syn1neg])
+    wv = KeyedVectors(vectors.shape[1], count=0, dtype=np.float32)
+    wv.add_vectors(list(model.wv.index_to_key), vectors.astype(np.float32))
+    wv.expandos["count"] = model.wv.expandos["count"].copy()
+    return wv

@@ -11,9 +11,10 @@ and the inner nodes of the word's Huffman path for hierarchical softmax (label `
 per node); with ``hs=1, negative>0`` both losses are summed, as gensim does. Updates are
 
 ``-lr * gradient`` of the loss, checked against ``torch.autograd`` in the tests. These functions never see the
-model object: they take weight matrices and index tensors, and update the weights in place
-with ``index_add_``: updates to a row repeated within a batch are summed, up to a cap
-(:func:`add_row_updates`) that keeps frequent words stable in large batches.
+model object: they take weight matrices and index tensors, and hand the updates to an update
+rule (:mod:`torchw2v.optimizers`); the default, :func:`add_row_updates`, adds them in place
+with ``index_add_``: updates to a row repeated within a batch are summed, up to a cap that
+keeps frequent words stable in large batches.
 
 >>> import torch
 >>> inputs, outputs = torch.zeros(1, 2, 3), torch.ones(1, 2, 3)
@@ -167,7 +168,7 @@ def hierarchical_softmax_targets(syn1, codes, points, path_mask, centers):
                          labels=1.0 - codes.index_select(0, centers), trained=path_mask.index_select(0, centers))
 
 
-def _train_outputs(hidden, targets, input_weights, lr, compute_loss):
+def _train_outputs(hidden, targets, input_weights, lr, compute_loss, update):
     """Apply every objective's output updates; return the summed input update and loss."""
     delta_inputs, loss = 0.0, None
     for target in targets:
@@ -175,14 +176,14 @@ def _train_outputs(hidden, targets, input_weights, lr, compute_loss):
         pair_weights = input_weights[:, :, None] * (target.trained.to(hidden.dtype) * lr)[:, None, :]
         delta, delta_outputs, part = logistic_updates(hidden, outputs, target.labels[:, None, :], pair_weights,
                                                       compute_loss)
-        add_row_updates(target.weights, target.rows.reshape(-1), delta_outputs.reshape(-1, hidden.shape[-1]),
-                        present=target.trained.reshape(-1))
+        update(target.weights, target.rows.reshape(-1), delta_outputs.reshape(-1, hidden.shape[-1]),
+               present=target.trained.reshape(-1))
         delta_inputs = delta_inputs + delta
         loss = part if loss is None else loss + part
     return delta_inputs, loss
 
 
-def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False):
+def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False, update=add_row_updates):
     """One skip-gram step on a batch of windows, in place.
 
     As in gensim, each context word's input vector predicts the center word; the output
@@ -199,7 +200,11 @@ def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False):
         The objectives: :func:`negative_targets` and/or :func:`hierarchical_softmax_targets`
         (both summed when both are on, as gensim's ``hs=1, negative>0``).
     lr : float
+        Learning rate folded into the updates (1 gives minus the gradients).
     compute_loss : bool, optional
+    update : callable, optional
+        The update rule ``update(weights, rows, deltas, present=..., cap=...)``:
+        :func:`add_row_updates` (SGD) or :meth:`torchw2v.optimizers.SparseRowAdam.update`.
 
     Returns
     -------
@@ -209,8 +214,8 @@ def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False):
     valid = contexts >= 0  # (B, C)
     context_rows = contexts.clamp(min=0).reshape(-1)
     inputs = syn0.index_select(0, context_rows).view(*contexts.shape, -1)  # (B, C, d)
-    delta_inputs, loss = _train_outputs(inputs, targets, valid.to(syn0.dtype), lr, compute_loss)
-    add_row_updates(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1))
+    delta_inputs, loss = _train_outputs(inputs, targets, valid.to(syn0.dtype), lr, compute_loss, update)
+    update(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1))
     return loss
 
 
@@ -227,7 +232,7 @@ def cbow_hidden(inputs, valid, cbow_mean):
     return total
 
 
-def cbow_step(syn0, centers, contexts, targets, lr, cbow_mean=True, compute_loss=False):
+def cbow_step(syn0, centers, contexts, targets, lr, cbow_mean=True, compute_loss=False, update=add_row_updates):
     """One CBOW step on a batch of windows, in place.
 
     The hidden vector is the mean (``cbow_mean``) or sum of the context vectors. As in
@@ -241,10 +246,10 @@ def cbow_step(syn0, centers, contexts, targets, lr, cbow_mean=True, compute_loss
     inputs = syn0.index_select(0, context_rows).view(*contexts.shape, -1)  # (B, C, d)
     hidden = cbow_hidden(inputs, valid, cbow_mean)[:, None, :]  # (B, 1, d)
     ones = torch.ones(len(centers), 1, dtype=syn0.dtype, device=syn0.device)
-    delta_hidden, loss = _train_outputs(hidden, targets, ones, lr, compute_loss)  # (B, 1, d)
+    delta_hidden, loss = _train_outputs(hidden, targets, ones, lr, compute_loss, update)  # (B, 1, d)
     if not cbow_mean:
         delta_hidden = delta_hidden / valid.sum(dim=1).clamp(min=1).to(syn0.dtype)[:, None, None]
     delta_inputs = delta_hidden * valid[:, :, None].to(syn0.dtype)  # (B, C, d)
-    add_row_updates(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1),
-                    cap=CBOW_MEAN_INPUT_UPDATE_CAP if cbow_mean else ROW_UPDATE_CAP)
+    update(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1),
+           cap=CBOW_MEAN_INPUT_UPDATE_CAP if cbow_mean else ROW_UPDATE_CAP)
     return loss

@@ -30,7 +30,7 @@ FORMAT_VERSION = 1
 DERIVED_EXPANDOS = ("code", "point")
 
 #: Torch-only settings stored with the shared gensim ones.
-TORCH_PARAMS = ("batch_size", "progress_bar", "cpu_kernel")
+TORCH_PARAMS = ("batch_size", "progress_bar", "cpu_kernel", "optimizer", "optimizer_lr")
 
 
 def save(model, fname):

@@ -24,7 +24,9 @@ import numpy as np
 import torch
 
 from torchw2v.batching import context_windows, subsample, text_order_batches, window_batches
-from torchw2v.objectives import cbow_step, hierarchical_softmax_targets, negative_targets, skipgram_step
+from torchw2v.objectives import (
+    add_row_updates, cbow_step, hierarchical_softmax_targets, negative_targets, skipgram_step,
+)
 from torchw2v.sampling import NoiseSampler
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,40 @@ class TrainingTables:
 
 
 @dataclass
+class LossCurve:
+    """The training loss recorded through one ``train()`` call (with ``compute_loss``).
+
+    A point is recorded each time a data chunk (about ``chunk_words`` raw words) has been
+    trained: the device's running loss is copied on the device, and all points are read back
+    once, at the end of training, so recording never waits for the device.
+
+    Attributes
+    ----------
+    words : numpy.ndarray of int64
+        Raw corpus words processed since the start of the call, at each point.
+    loss : numpy.ndarray of float64
+        Summed training loss since the start of the call, at each point (the last one is
+        ``get_latest_training_loss()``).
+    epoch_ends : list of int
+        ``words`` at the end of each epoch.
+
+    Examples
+    --------
+    >>> curve = LossCurve(np.array([10, 20, 30]), np.array([5.0, 9.0, 12.0]), [20, 30])
+    >>> curve.loss_per_word().tolist()
+    [0.5, 0.4, 0.3]
+    """
+
+    words: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    epoch_ends: list = field(default_factory=list)
+
+    def loss_per_word(self):
+        """Loss per raw corpus word over each interval between two points (the first from 0)."""
+        return np.diff(self.loss, prepend=0.0) / np.maximum(np.diff(self.words, prepend=0), 1)
+
+
+@dataclass
 class TrainingReport:
     """What one ``train()`` call did.
 
@@ -75,6 +111,8 @@ class TrainingReport:
         Wall seconds.
     last_alpha : float
         The last learning rate used.
+    loss_curve : LossCurve
+        The loss through training (empty unless ``compute_loss``).
     """
 
     trained_words: int = 0
@@ -82,6 +120,7 @@ class TrainingReport:
     loss: float = 0.0
     elapsed: float = 0.0
     last_alpha: float = 0.0
+    loss_curve: LossCurve = field(default_factory=LossCurve)
 
 
 @dataclass
@@ -148,6 +187,11 @@ class Trainer:
     native_kernel : torchw2v.native.NativeKernel, optional
         Run the steps with the compiled CPU kernels (sequential SGD per pair, as gensim)
         instead of the batched torch ops.
+    syn1 : torch.Tensor, shape (V - 1, d), optional
+        Hierarchical-softmax output weights (with ``config.hs``).
+    optimizer : torchw2v.optimizers.SparseRowAdam, optional
+        Apply the torch steps' gradients with Adam, at the scheduled rate from ``config.alpha``
+        to ``config.min_alpha``, instead of gensim's SGD.
 
     Examples
     --------
@@ -165,7 +209,7 @@ class Trainer:
     """
 
     def __init__(self, config, syn0, syn1neg, tables, total_examples=None, total_words=None, threads=1,
-                 queue_factor=2, native_kernel=None, syn1=None):
+                 queue_factor=2, native_kernel=None, syn1=None, optimizer=None):
         if not total_examples and not total_words:
             raise ValueError(
                 "train() needs total_examples or total_words (the corpus size) for the learning-rate schedule; "
@@ -179,6 +223,9 @@ class Trainer:
         self.device = syn0.device
         self.syn1 = syn1
         self.native_kernel = native_kernel
+        if optimizer is not None and native_kernel is not None:
+            raise ValueError("the native kernels apply gensim's SGD themselves: an optimizer needs the torch steps")
+        self.optimizer = optimizer
         if native_kernel is not None:
             self.thread_states = [native_kernel.new_state(config.seed + i) for i in range(threads)]
         elif config.negative:
@@ -195,6 +242,8 @@ class Trainer:
         self.rng = np.random.default_rng(config.seed)
         self._running_loss = torch.zeros((), dtype=torch.float64, device=self.device)
         self._loss_lock = threading.Lock()
+        self._loss_points = []  # (raw words since the start, running loss copied on the device)
+        self._words_before_epoch = 0
 
     def _progress(self, epoch, raw_words, sentences):
         """Fraction of the whole call done after ``raw_words``/``sentences`` of ``epoch``."""
@@ -261,6 +310,10 @@ class Trainer:
             return
         centers = batch.centers.to(self.device, non_blocking=True)
         contexts = batch.contexts.to(self.device, non_blocking=True)
+        if self.optimizer is None:
+            lr, update = batch.alpha, add_row_updates
+        else:  # the steps then yield minus the gradients, which Adam scales itself
+            lr, update = 1.0, functools.partial(self.optimizer.update, lr=batch.alpha)
         targets = []
         if config.hs:
             targets.append(hierarchical_softmax_targets(self.syn1, self._codes, self._points, self._path_mask,
@@ -268,10 +321,11 @@ class Trainer:
         if config.negative:
             targets.append(negative_targets(self.syn1neg, centers, state.draw((len(centers), config.negative))))
         if config.sg:
-            loss = skipgram_step(self.syn0, centers, contexts, targets, batch.alpha, compute_loss=config.compute_loss)
+            loss = skipgram_step(self.syn0, centers, contexts, targets, lr, compute_loss=config.compute_loss,
+                                 update=update)
         else:
-            loss = cbow_step(self.syn0, centers, contexts, targets, batch.alpha, cbow_mean=config.cbow_mean,
-                             compute_loss=config.compute_loss)
+            loss = cbow_step(self.syn0, centers, contexts, targets, lr, cbow_mean=config.cbow_mean,
+                             compute_loss=config.compute_loss, update=update)
         if loss is not None:
             with self._loss_lock:
                 self._running_loss += loss
@@ -322,6 +376,10 @@ class Trainer:
                 bar.close()
         report.elapsed = time.perf_counter() - start
         report.loss = float(self._running_loss)
+        if self._loss_points:
+            words, losses = zip(*self._loss_points)
+            report.loss_curve.words = np.array(words, dtype=np.int64)
+            report.loss_curve.loss = torch.stack(losses).cpu().numpy()
         logger.info(
             "training on %i raw words (%i effective words) took %.1fs, %.0f effective words/s",
             report.raw_words, report.trained_words, report.elapsed, report.trained_words / max(report.elapsed, 1e-9),
@@ -374,6 +432,8 @@ class Trainer:
         report.raw_words += tally.raw_words
         report.trained_words += tally.effective_words
         report.last_alpha = tally.alpha
+        report.loss_curve.epoch_ends.append(report.raw_words)
+        self._words_before_epoch = report.raw_words
 
     def _work(self, epoch, batches, stop, tally, bar, state):
         """A training thread: run steps on queued batches until the epoch ends or fails."""
@@ -406,6 +466,10 @@ class Trainer:
             tally.effective_words += chunk.effective_words
             if bar is not None:
                 bar.update(chunk.raw_words if self.total_words else chunk.sentences)
+            if self.config.compute_loss:
+                with self._loss_lock:
+                    running_loss = self._running_loss.clone()  # a device copy: no wait for the device
+                self._loss_points.append((self._words_before_epoch + tally.raw_words, running_loss))
             now = time.perf_counter()
             if now - tally.last_report < self.config.report_delay:
                 return

@@ -12,8 +12,8 @@ the same corpus and settings.
 (5, 2, {'a': 3, 'b': 1, 'c': 1})
 >>> wv = KeyedVectors(4)
 >>> report = prepare_vocab(wv, scan.raw_vocab, min_count=1, sample=0)
->>> wv.index_to_key, wv.expandos["count"].tolist()
-(['a', 'b', 'c'], [3, 1, 1])
+>>> wv.index_to_key, wv.expandos["count"].tolist()  # gensim's order: ties of 1 come out reversed
+(['a', 'c', 'b'], [3, 1, 1])
 """
 import logging
 from collections import defaultdict

@@ -31,8 +31,9 @@ from torchw2v.config import (
 from torchw2v.corpus import EncodedCorpus, check_corpus, iter_sentences
 from torchw2v.huffman import assign_to_keyed_vectors, huffman_tree
 from torchw2v.native import NativeKernel
+from torchw2v.optimizers import DEFAULT_ADAM_LR, OPTIMIZERS, SparseRowAdam
 from torchw2v.sampling import noise_cum_table
-from torchw2v.trainer import Trainer, TrainingTables
+from torchw2v.trainer import LossCurve, Trainer, TrainingTables
 from torchw2v.vocab import prepare_vocab, scan_vocab
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,20 @@ class TorchWord2Vec:
         pair, fastest); ``"torch"``, the batched torch ops that CUDA and MPS run; ``"auto"``,
         native when the kernels were built at install (they need a C compiler) and the
         dtype is float32, else torch.
+    optimizer : {"sgd", "adam"}, optional
+        ``"sgd"``: gensim's SGD, the rate decaying linearly from ``alpha`` to ``min_alpha``.
+        ``"adam"``: Adam on the rows each batch touches (:class:`torchw2v.optimizers.SparseRowAdam`),
+        on the batched torch path, at ``optimizer_lr`` decaying linearly by the same factor
+        (to ``optimizer_lr * min_alpha / alpha``); its moments are not saved with the model.
+    optimizer_lr : float, optional
+        Adam's initial learning rate (default 0.002). Not used with ``"sgd"``.
+
+    Attributes
+    ----------
+    wv : gensim.models.KeyedVectors
+        The word (input) vectors; :meth:`keyed_vectors` gives the input+output average.
+    loss_curve : torchw2v.trainer.LossCurve
+        The loss through the latest ``train()`` call with ``compute_loss`` (empty otherwise).
 
     Examples
     --------
@@ -137,7 +152,8 @@ class TorchWord2Vec:
         sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
         trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
         comment=None, max_final_vocab=None, shrink_windows=True,
-        *, device="auto", batch_size=None, dtype=None, progress_bar=False, cpu_kernel="auto",
+        *, device="auto", batch_size=None, dtype=None, progress_bar=False, cpu_kernel="auto", optimizer="sgd",
+        optimizer_lr=None,
     ):
         check_model_params(vector_size, window, min_count, epochs, negative, hs, sample, alpha, min_alpha,
                            workers, max_vocab_size, max_final_vocab, batch_words)
@@ -175,6 +191,16 @@ class TorchWord2Vec:
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                        or batch_size <= 0):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+        if optimizer_lr is not None and not (isinstance(optimizer_lr, (int, float)) and optimizer_lr > 0):
+            raise ValueError(f"optimizer_lr must be a number > 0, got {optimizer_lr!r}")
+        self.optimizer = optimizer
+        self.optimizer_lr = float(optimizer_lr or DEFAULT_ADAM_LR)
+        if optimizer == "adam":
+            if cpu_kernel == "native":
+                raise ValueError("optimizer='adam' runs on the batched torch steps: use cpu_kernel='auto' or 'torch'")
+            cpu_kernel = "torch"
         self.cpu_kernel = resolve_cpu_kernel(cpu_kernel, self.device, self.dtype)
         self.batch_size = batch_size or default_batch_size(self.device, self.cpu_kernel)
         self.progress_bar = bool(progress_bar)
@@ -191,6 +217,7 @@ class TorchWord2Vec:
         self.train_count = 0
         self.total_train_time = 0.0
         self.running_training_loss = 0.0
+        self.loss_curve = LossCurve()
 
         if sentences is not None or corpus_file is not None:
             check_corpus(sentences, corpus_file, passes=self.epochs + 1)
@@ -374,18 +401,22 @@ class TorchWord2Vec:
         self.compute_loss = bool(compute_loss)
         if self.alpha > self.min_alpha_yet_reached:
             logger.warning("Effective 'alpha' higher than previous training cycles")
+        if self.optimizer == "adam":  # Adam's own rate, decaying by the same factor as alpha would
+            start_rate, end_rate = self.optimizer_lr, self.optimizer_lr * self.min_alpha / self.alpha
+        else:
+            start_rate, end_rate = self.alpha, self.min_alpha
         config = TrainingConfig(
             sg=self.sg, window=self.window, shrink_windows=self.shrink_windows, negative=self.negative,
-            hs=bool(self.hs), cbow_mean=bool(self.cbow_mean), alpha=self.alpha, min_alpha=self.min_alpha, epochs=epochs,
+            hs=bool(self.hs), cbow_mean=bool(self.cbow_mean), alpha=start_rate, min_alpha=end_rate, epochs=epochs,
             batch_size=self.batch_size, chunk_words=max(self.batch_words, 16 * self.batch_size),
             compute_loss=self.compute_loss, seed=self.seed + self.train_count, report_delay=report_delay,
             progress_bar=self.progress_bar,
         )
         logger.info(
             "training model on %s with %i vocabulary and %i features, using sg=%s hs=%s sample=%s negative=%s "
-            "window=%s shrink_windows=%s batch_size=%i%s",
+            "window=%s shrink_windows=%s batch_size=%i optimizer=%s%s",
             self.device, len(self.wv), self.layer1_size, self.sg, self.hs, self.sample, self.negative,
-            self.window, self.shrink_windows, self.batch_size,
+            self.window, self.shrink_windows, self.batch_size, self.optimizer,
             f" cpu_kernel={self.cpu_kernel}" if self.device.type == "cpu" else "",
         )
         callbacks = list(callbacks)
@@ -396,10 +427,13 @@ class TorchWord2Vec:
             native_kernel = NativeKernel(self.wv.vectors, self.syn1neg, self.cum_table, self.negative,
                                          syn1=self.syn1, tree=self.huffman)
         tables = TrainingTables(self.wv.expandos["sample_int"], self.cum_table, self.huffman)
+        optimizer = None
+        if self.optimizer == "adam":
+            optimizer = SparseRowAdam([syn0, syn1neg, syn1], lr=config.alpha)
         trainer = Trainer(config, syn0, syn1neg, tables, syn1=syn1,
                           total_examples=total_examples, total_words=total_words,
                           threads=self._training_threads(), queue_factor=queue_factor,
-                          native_kernel=native_kernel)
+                          native_kernel=native_kernel, optimizer=optimizer)
         corpus = EncodedCorpus(iter_sentences(corpus_iterable, corpus_file), self.wv.key_to_index,
                                config.chunk_words)
 
@@ -427,7 +461,9 @@ class TorchWord2Vec:
             self._store_weights(syn0, syn1neg, syn1)
         self.total_train_time += default_timer() - start
         self.running_training_loss = report.loss
-        self.min_alpha_yet_reached = report.last_alpha
+        self.loss_curve = report.loss_curve
+        if self.optimizer == "sgd":
+            self.min_alpha_yet_reached = report.last_alpha
         self.train_count += 1
         for callback in callbacks:
             callback.on_train_end(self)
@@ -502,6 +538,17 @@ class TorchWord2Vec:
         See :func:`torchw2v.export.to_gensim`.
         """
         return export.to_gensim(self)
+
+    def keyed_vectors(self, kind="input"):
+        """Word vectors: ``"input"`` (a copy of ``wv``), the ``"average"`` of input and output
+        vectors, or their ``"concat"`` (see :func:`torchw2v.export.keyed_vectors`).
+
+        >>> from gensim.test.utils import common_texts
+        >>> m = TorchWord2Vec(common_texts, vector_size=8, min_count=1, epochs=1, device="cpu")
+        >>> m.keyed_vectors("average").most_similar("computer", topn=1)[0][0] in m.wv
+        True
+        """
+        return export.keyed_vectors(self, kind)
 
     def save(self, fname):
         """Save everything needed to use and resume training (see :mod:`torchw2v.persistence`)."""
