@@ -37,6 +37,9 @@ def test_top_level_help_lists_subcommands(capsys):
         ["compare", "--sg", "2"],
         ["compare", "--sample", "-1"],
         ["compare", "/no/such/corpus.txt"],
+        ["train", "/no/such/corpus.txt", "--out", "m.tw2v"],
+        ["train", "--out", "m.tw2v"],
+        ["compare", "--optimizer", "rmsprop"],
     ],
 )
 def test_argument_errors_exit_2(argv, capsys):
@@ -70,3 +73,33 @@ def test_compare_passes_given_settings_only(monkeypatch, tmp_path, capsys):
 def test_compare_without_corpus_uses_default():
     args = build_parser().parse_args(["compare"])
     assert args.corpus is None and args.subcommand is SUBCOMMANDS["compare"]
+
+
+def test_train_saves_the_model_and_word2vec_vectors(tmp_path, capsys):
+    from gensim.models import KeyedVectors
+    from gensim.test.utils import datapath
+
+    from torchw2v import TorchWord2Vec
+
+    out = tmp_path / "lee.tw2v"
+    argv = ["train", datapath("lee_background.cor"), "--out", str(out), "--epochs", "1", "--vector-size", "16",
+            "--device", "cpu", "--compute-loss", "--vectors", "average", "--workers", "1"]
+    assert main(argv) == 0
+    model = TorchWord2Vec.load(out, device="cpu")
+    assert (model.vector_size, model.epochs, model.workers) == (16, 1, 1)
+    assert len(model.loss_curve.words) > 0
+    vectors = KeyedVectors.load_word2vec_format(str(tmp_path / "lee.vectors.txt"))
+    assert vectors.index_to_key == model.wv.index_to_key
+    import numpy as np
+
+    np.testing.assert_allclose(vectors.vectors, (model.wv.vectors + model.syn1neg) / 2, atol=1e-5)
+    assert str(tmp_path / "lee.vectors.txt") in capsys.readouterr().out
+
+
+def test_train_help_lists_every_main_argument(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = capsys.readouterr().out
+    for option in ("CORPUS", "--out", "--vector-size", "--ns-exponent", "--max-final-vocab", "--optimizer",
+                   "--optimizer-lr", "--compute-loss", "--vectors", "--vectors-out", "--binary", "--device"):
+        assert option in help_text

@@ -88,3 +88,14 @@ def test_local_file_and_environment_come_first(tmp_path, monkeypatch):
 def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCHW2V_DATA", str(tmp_path))
     assert datasets.cache_dir() == tmp_path
+
+
+def test_best_available_corpus_is_text8_else_the_embedded_default(server, tmp_path, monkeypatch, caplog):
+    base, _, payloads = server
+    monkeypatch.delenv("TORCHW2V_TEXT8", raising=False)
+    path, is_text8 = datasets.best_available_corpus(url=f"{base}/missing.zip", cache=tmp_path)
+    assert (str(path), is_text8) == (datasets.default_corpus(), False)
+    assert "embedded default corpus" in caplog.text
+    path, is_text8 = datasets.best_available_corpus(url=f"{base}/text8.zip", cache=tmp_path, expected_size=len(TEXT),
+                                                    expected_zip_size=len(payloads["/text8.zip"]))
+    assert (path, is_text8) == (tmp_path / "text8", True)

@@ -126,6 +126,9 @@ def test_save_load_round_trip_and_resume(tmp_path):
                  "train_count", "min_alpha_yet_reached", "effective_min_count", "vector_size", "batch_size"):
         assert getattr(loaded, attr) == getattr(model, attr), attr
     np.testing.assert_array_equal(loaded.wv.expandos["sample_int"], model.wv.expandos["sample_int"])
+    np.testing.assert_array_equal(loaded.loss_curve.loss, model.loss_curve.loss)
+    np.testing.assert_array_equal(loaded.loss_curve.words, model.loss_curve.words)
+    assert loaded.loss_curve.epoch_ends == model.loss_curve.epoch_ends == [model.corpus_total_words]
     loaded.train(LEE[:50], total_examples=50, epochs=1)
     assert loaded.train_count == model.train_count + 1
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from torchw2v import __version__
-from torchw2v.comparison import LOG_FORMAT, compare, format_table
+from torchw2v.comparison import LOG_FORMAT, compare, format_table, open_corpus
+from torchw2v.export import VECTOR_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -73,28 +74,43 @@ def _existing_file(text: str) -> str:
     return text
 
 
+def _positive_float(text: str) -> float:
+    """Parse a number above 0 (an argparse ``type``)."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
 _WORD2VEC_OPTIONS: tuple[tuple[str, Callable[[str], object], str], ...] = (
     ("--vector-size", _positive_int, "dimensionality of the word vectors (default: 100)"),
     ("--window", _positive_int, "maximum distance between the centre word and a context word (default: 5)"),
     ("--min-count", _non_negative_int, "ignore words with a total frequency below this (default: 5)"),
+    ("--max-final-vocab", _positive_int, "raise min-count so that about this many words remain (default: none)"),
     ("--sample", _non_negative_float, "threshold for downsampling frequent words; 0 disables (default: 0.001)"),
     ("--negative", _non_negative_int, "noise words drawn per positive example; 0: no negative sampling (default: 5)"),
+    ("--ns-exponent", float, "exponent of the noise distribution count**ns_exponent (default: 0.75)"),
     ("--sg", int, "training algorithm: 1 for skip-gram, 0 for CBOW (default: 0)"),
     ("--hs", int, "1 for hierarchical softmax, 0 for none (default: 0)"),
     ("--cbow-mean", int, "CBOW only: 1 averages the context vectors, 0 sums them (default: 1)"),
     ("--epochs", _positive_int, "passes over the corpus (default: 5)"),
-    ("--alpha", _non_negative_float, "initial learning rate (default: 0.025)"),
+    ("--alpha", _non_negative_float, "initial learning rate of SGD (default: 0.025)"),
     ("--min-alpha", _non_negative_float, "final learning rate, reached linearly (default: 0.0001)"),
-    ("--workers", _positive_int, "worker threads on each side (default: 3)"),
+    ("--workers", _positive_int, "worker threads (default: 3)"),
     ("--seed", int, "random seed (default: 1)"),
-    ("--device", str, "torchw2v only: torch device, e.g. cpu, cuda, cuda:1 (default: auto)"),
-    ("--batch-size", _positive_int, "torchw2v only: training examples per batch (default: chosen automatically)"),
+    ("--device", str, "torchw2v only: torch device, e.g. cpu, cuda, cuda:1, mps (default: auto)"),
+    ("--batch-size", _positive_int, "torchw2v only: centre words per training step (default: chosen by device)"),
     ("--cpu-kernel", str, "torchw2v only: CPU training path, auto, native (compiled kernels) or torch "
      "(batched torch ops) (default: auto)"),
+    ("--optimizer", str, "torchw2v only: sgd (gensim's linear-decay SGD) or adam (Adam on the rows of each "
+     "batch) (default: sgd)"),
+    ("--optimizer-lr", _positive_float, "torchw2v only: Adam's initial learning rate (default: 0.002)"),
 )
-"""``compare`` options passed on as Word2Vec keyword arguments: flag, type, help."""
+"""Options passed on as Word2Vec keyword arguments: flag, type, help."""
 
-_BINARY_OPTIONS = frozenset({"--sg", "--hs", "--cbow-mean"})
+_CHOICES = {"--sg": (0, 1), "--hs": (0, 1), "--cbow-mean": (0, 1), "--cpu-kernel": ("auto", "native", "torch"),
+            "--optimizer": ("sgd", "adam")}
+"""Options that take one of a few values."""
 
 
 def _option_dest(flag: str) -> str:
@@ -102,23 +118,44 @@ def _option_dest(flag: str) -> str:
     return flag[2:].replace("-", "_")
 
 
-def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the arguments of ``torchw2v compare``."""
+def _corpus_argument(parser: argparse.ArgumentParser, required: bool) -> None:
+    """Add the ``CORPUS`` positional argument."""
+    default = ("(default: the small embedded corpus gensim bundles, lee_background.cor)" if not required else "")
     parser.add_argument(
-        "corpus", nargs="?", metavar="CORPUS", type=_existing_file,
+        "corpus", nargs=None if required else "?", metavar="CORPUS", type=_existing_file,
         help="corpus file, plain, .gz or .bz2: either text8 format (one line of space-separated words) or one "
-        "sentence a line; or the word text8 (found locally, in the cache, or downloaded) "
-        "(default: the small embedded corpus gensim bundles, lee_background.cor)",
+        f"sentence a line; or the word text8 (found locally, in the cache, or downloaded) {default}".rstrip(),
     )
-    settings = parser.add_argument_group(
-        "training settings", "Passed to both TorchWord2Vec and gensim's Word2Vec unless marked torchw2v only; "
-        "those not given keep their defaults, which are gensim's on both sides.",
-    )
+
+
+def _add_training_options(parser: argparse.ArgumentParser, description: str) -> None:
+    """Add the Word2Vec settings (:data:`_WORD2VEC_OPTIONS`) as an argument group."""
+    settings = parser.add_argument_group("training settings", description)
     for flag, type_, help_ in _WORD2VEC_OPTIONS:
-        choices = (0, 1) if flag in _BINARY_OPTIONS else ("auto", "native", "torch") if flag == "--cpu-kernel" else None
-        settings.add_argument(flag, type=type_, choices=choices, help=help_)
+        settings.add_argument(flag, type=type_, choices=_CHOICES.get(flag), help=help_)
     settings.add_argument(
         "--progress-bar", action="store_true", help="torchw2v only: show a progress bar while training",
+    )
+
+
+def _training_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    """The Word2Vec keyword arguments given on the command line (the others keep their defaults)."""
+    kwargs = {
+        _option_dest(flag): getattr(args, _option_dest(flag))
+        for flag, _, _ in _WORD2VEC_OPTIONS
+        if getattr(args, _option_dest(flag)) is not None
+    }
+    if args.progress_bar:
+        kwargs["progress_bar"] = True
+    return kwargs
+
+
+def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``torchw2v compare``."""
+    _corpus_argument(parser, required=False)
+    _add_training_options(
+        parser, "Passed to both TorchWord2Vec and gensim's Word2Vec unless marked torchw2v only; "
+        "those not given keep their defaults, which are gensim's on both sides.",
     )
     parser.add_argument(
         "--limit-words", type=_positive_int, metavar="N",
@@ -130,14 +167,7 @@ def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_compare(args: argparse.Namespace) -> int:
     """Run ``torchw2v compare``: train both sides, print the table, write it if asked."""
-    kwargs = {
-        _option_dest(flag): getattr(args, _option_dest(flag))
-        for flag, _, _ in _WORD2VEC_OPTIONS
-        if getattr(args, _option_dest(flag)) is not None
-    }
-    if args.progress_bar:
-        kwargs["progress_bar"] = True
-    result = compare(args.corpus, limit_words=args.limit_words, verbose=args.verbose, **kwargs)
+    result = compare(args.corpus, limit_words=args.limit_words, verbose=args.verbose, **_training_kwargs(args))
     table = format_table(result)
     print(table, end="")
     if args.out_markdown is not None:
@@ -146,7 +176,48 @@ def _run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``torchw2v train``."""
+    _corpus_argument(parser, required=True)
+    parser.add_argument("--out", type=Path, required=True, metavar="PATH",
+                        help="where to save the model (torchw2v format, loadable with TorchWord2Vec.load)")
+    _add_training_options(parser, "TorchWord2Vec's arguments; those not given keep gensim's defaults.")
+    parser.add_argument("--compute-loss", action="store_true",
+                        help="record the training loss (its curve is saved with the model)")
+    output = parser.add_argument_group("word vectors output")
+    output.add_argument("--vectors-out", type=Path, metavar="FILE",
+                        help="where to write the word vectors in word2vec format (default: PATH with the suffix "
+                        ".vectors.txt, or .vectors.bin with --binary)")
+    output.add_argument("--vectors", choices=VECTOR_KINDS, default="input",
+                        help="which vectors to write: the input vectors (gensim's wv), the average of input and "
+                        "output vectors, or their concatenation (default: input)")
+    output.add_argument("--binary", action="store_true", help="write the word2vec binary format instead of text")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    """Run ``torchw2v train``: train on the corpus, save the model and the word vectors."""
+    from torchw2v import TorchWord2Vec
+
+    model = TorchWord2Vec(open_corpus(args.corpus), compute_loss=args.compute_loss, **_training_kwargs(args))
+    model.save(args.out)
+    vectors_out = args.vectors_out or args.out.with_suffix(".vectors.bin" if args.binary else ".vectors.txt")
+    model.keyed_vectors(args.vectors).save_word2vec_format(str(vectors_out), binary=args.binary)
+    logger.info("saved the model to %s and the %s word vectors (%d words) to %s",
+                args.out, args.vectors, len(model.wv), vectors_out)
+    print(f"model: {args.out}\nword vectors ({args.vectors}, word2vec format): {vectors_out}")
+    return 0
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
+    "train": Subcommand(
+        help="train TorchWord2Vec on a corpus and save the model and its word vectors",
+        description=(
+            "Train TorchWord2Vec on CORPUS and save the model to PATH (TorchWord2Vec.load reads it) and its word "
+            "vectors in word2vec format (gensim's KeyedVectors.load_word2vec_format reads them)."
+        ),
+        add_arguments=_add_train_arguments,
+        run=_run_train,
+    ),
     "compare": Subcommand(
         help="train torchw2v and gensim on the same corpus and compare speed, memory and quality",
         description=(

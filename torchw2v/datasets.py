@@ -45,7 +45,7 @@ def cache_dir():
 
 
 def text8_path(path=None, download=True, url=TEXT8_URL, expected_size=TEXT8_SIZE,
-               expected_zip_size=TEXT8_ZIP_SIZE, cache=None):
+               expected_zip_size=TEXT8_ZIP_SIZE, cache=None, timeout=60.0):
     """Locate text8, downloading and caching it when it is nowhere on this machine.
 
     Parameters
@@ -60,6 +60,8 @@ def text8_path(path=None, download=True, url=TEXT8_URL, expected_size=TEXT8_SIZE
         Byte sizes checked after download and unpacking (``None`` skips the check).
     cache : str or os.PathLike, optional
         Cache folder (default :func:`cache_dir`).
+    timeout : float, optional
+        Seconds to wait for the server to answer (connection and each read).
 
     Returns
     -------
@@ -86,7 +88,7 @@ def text8_path(path=None, download=True, url=TEXT8_URL, expected_size=TEXT8_SIZE
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         archive = Path(scratch) / "text8.zip"
-        _download(url, archive)
+        _download(url, archive, timeout)
         _check_size(archive, expected_zip_size, url)
         with zipfile.ZipFile(archive) as zipped:
             zipped.extract("text8", scratch)
@@ -102,13 +104,41 @@ def load_text8(path=None, download=True, **kwargs):
     return Text8Corpus(str(text8_path(path, download=download, **kwargs)))
 
 
-def _download(url, destination):
+def best_available_corpus(timeout=20.0, **text8_kwargs):
+    """text8 when it is here or can be downloaded, else the small embedded default corpus.
+
+    Parameters
+    ----------
+    timeout : float, optional
+        Seconds to wait for the text8 server before falling back (no network: a few seconds).
+    **text8_kwargs
+        Passed to :func:`text8_path` (``url``, ``cache``, the expected sizes).
+
+    Returns
+    -------
+    (pathlib.Path, bool)
+        The corpus file, and whether it is text8 (False: :func:`default_corpus`, with a warning
+        saying why).
+
+    Examples
+    --------
+    >>> path, is_text8 = best_available_corpus()  # doctest: +SKIP
+    """
+    try:
+        return text8_path(timeout=timeout, **text8_kwargs), True
+    except OSError as error:  # FileNotFoundError included
+        logger.warning("text8 is not available (%s): using the small embedded default corpus, gensim's "
+                       "lee_background.cor (59,890 words), whose figures are a smoke test, not a benchmark", error)
+        return Path(default_corpus()), False
+
+
+def _download(url, destination, timeout):
     """Copy ``url`` to ``destination`` with a tqdm progress bar."""
     from tqdm.auto import tqdm
 
     logger.info("downloading %s", url)
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(destination, "wb") as out:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(destination, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
             with tqdm(total=total, unit="B", unit_scale=True, desc=Path(url).name) as bar:
                 while True:

@@ -2,7 +2,7 @@
 
 The file is a ``torch.save`` dictionary of plain values and tensors, read back with
 ``torch.load(weights_only=True)``; derived tables (the noise table, the Huffman tree) are
-rebuilt on load. Callables (``trim_rule``, callbacks, a custom ``hashfxn``) are not stored.
+rebuilt on load. The loss curve of the latest training call is kept (for reports). Callables (``trim_rule``, callbacks, a custom ``hashfxn``) are not stored.
 
 >>> import os, tempfile
 >>> from gensim.test.utils import common_texts
@@ -20,6 +20,7 @@ import torch
 from gensim.models import KeyedVectors
 
 from torchw2v.export import SHARED_PARAMS, SHARED_STATE
+from torchw2v.trainer import LossCurve
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ def save(model, fname):
         "vectors": torch.from_numpy(model.wv.vectors),
         "syn1neg": torch.from_numpy(model.syn1neg),
         "syn1": torch.from_numpy(model.syn1),
+        "loss_curve": {"words": torch.from_numpy(model.loss_curve.words),
+                       "loss": torch.from_numpy(model.loss_curve.loss),
+                       "epoch_ends": torch.tensor(model.loss_curve.epoch_ends, dtype=torch.int64)},
     }
     torch.save(checkpoint, fname)
     logger.info("saved %s to %s", model, fname)
@@ -88,6 +92,10 @@ def load(cls, fname, device="auto"):
     model.syn1 = checkpoint["syn1"].numpy().copy()
     for name, value in checkpoint["state"].items():
         setattr(model, name, value)
+    curve = checkpoint.get("loss_curve")  # absent from files of torchw2v 0.1.0
+    if curve is not None:
+        model.loss_curve = LossCurve(curve["words"].numpy().copy(), curve["loss"].numpy().copy(),
+                                     curve["epoch_ends"].tolist())
     if len(wv):
         model._prepare_tables()
     return model
