@@ -100,7 +100,9 @@ def test_format_table_on_hand_made_result():
     assert rows["training wall time, s"] == "| training wall time, s | 2.00 | 4.00 | 0.50× |"
     assert rows["peak RSS, MiB"] == "| peak RSS, MiB | 300 | 200 | 1.50× |"
     assert rows["WordSim-353 Spearman"] == "| WordSim-353 Spearman | 0.660 | 0.650 | +0.010 |"
-    assert rows["analogy accuracy (top 30,000 words)"] == "| analogy accuracy (top 30,000 words) | 35.0% | – | – |"
+    assert rows["analogy accuracy, 3CosAdd (top 30,000 words)"] == (
+        "| analogy accuracy, 3CosAdd (top 30,000 words) | 35.0% | – | – |")
+    assert rows["analogy accuracy, 3CosMul"] == "| analogy accuracy, 3CosMul | – | – | – |"
     header, rule = table.splitlines()[2:4]
     assert header == "| | torchw2v | gensim | torchw2v vs gensim |"
     assert rule == "|---|---:|---:|---:|"
@@ -119,9 +121,9 @@ def test_compare_rejects_corpus_kwargs():
         compare(sentences=[["a"]])
 
 
-def test_compare_end_to_end_on_default_corpus():
+def test_compare_end_to_end_on_default_corpus(tmp_path):
     pytest.importorskip("torchw2v.word2vec")
-    result = compare(epochs=1, vector_size=16, workers=2, device="cpu")
+    result = compare(epochs=1, vector_size=16, workers=2, device="cpu", save_model=tmp_path / "m.tw2v")
     assert result.is_default_corpus and result.corpus_path == datapath("lee_background.cor")
     assert result.settings == {"epochs": 1, "vector_size": 16, "workers": 2, "device": "cpu"}
     for side in (result.torchw2v, result.gensim):
@@ -132,3 +134,6 @@ def test_compare_end_to_end_on_default_corpus():
     assert result.torchw2v.name == "torchw2v" and result.gensim.name == "gensim"
     assert result.torchw2v.vocab_size == result.gensim.vocab_size
     assert "small embedded default corpus" in format_table(result)
+    from torchw2v import TorchWord2Vec
+
+    assert len(TorchWord2Vec.load(tmp_path / "m.tw2v", device="cpu").wv) == result.torchw2v.vocab_size

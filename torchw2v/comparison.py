@@ -231,6 +231,7 @@ class _SideJob:
     kwargs: dict[str, Any]
     torchw2v_log_level: int
     verbose: bool
+    save_model: str | None = None
 
 
 def _peak_rss_mib() -> float:
@@ -264,6 +265,8 @@ def _run_side(job: _SideJob) -> SideResult:
     wall_seconds = time.perf_counter() - start
     peak_rss_mib = _peak_rss_mib()
     logger.info("%s: trained in %.1f s, peak RSS %.0f MiB; evaluating", job.side, wall_seconds, peak_rss_mib)
+    if job.save_model is not None:
+        model.save(job.save_model)
 
     return SideResult(
         name=job.side,
@@ -288,6 +291,7 @@ def compare(
     *,
     limit_words: int | None = None,
     verbose: bool = False,
+    save_model: PathLike | None = None,
     **word2vec_kwargs: Any,
 ) -> ComparisonResult:
     """Train TorchWord2Vec and gensim's Word2Vec on the same corpus and measure both.
@@ -305,6 +309,8 @@ def compare(
         Train both sides on only the first ``limit_words`` words of the corpus.
     verbose : bool, optional
         Let gensim's INFO log messages through in the child processes (by default only its warnings).
+    save_model : str or os.PathLike, optional
+        Save the trained TorchWord2Vec there (``TorchWord2Vec.load`` reads it back).
     **word2vec_kwargs
         Settings for both constructors, e.g. ``sg=1, epochs=5``; those not given keep their defaults,
         which are the same on both sides. ``device``, ``batch_size``, ``dtype`` and ``progress_bar``
@@ -351,7 +357,8 @@ def compare(
     for side, kwargs in (("torchw2v", word2vec_kwargs), ("gensim", gensim_kwargs)):
         logger.info("starting a fresh process for %s", side)
         results[side] = _run_in_fresh_process(
-            _SideJob(side, path, limit_words, dict(kwargs), torchw2v_log_level, verbose)
+            _SideJob(side, path, limit_words, dict(kwargs), torchw2v_log_level, verbose,
+                     save_model=os.fspath(save_model) if save_model is not None and side == "torchw2v" else None)
         )
         logger.info("%s: %.0f words/s", side, results[side].words_per_second)
     return ComparisonResult(
@@ -424,9 +431,12 @@ def format_table(result: ComparisonResult) -> str:
          _ratio(t.import_rss_mib, g.import_rss_mib)),
         ("WordSim-353 Spearman", _number(te.wordsim_spearman, ".3f"), _number(ge.wordsim_spearman, ".3f"),
          _number(te.wordsim_spearman - ge.wordsim_spearman, "+.3f")),
-        (f"analogy accuracy (top {ANALOGY_RESTRICT_VOCAB:,} words)", _number(te.analogy_accuracy, ".1%"),
+        (f"analogy accuracy, 3CosAdd (top {ANALOGY_RESTRICT_VOCAB:,} words)", _number(te.analogy_accuracy, ".1%"),
          _number(ge.analogy_accuracy, ".1%"),
          _number(100 * (te.analogy_accuracy - ge.analogy_accuracy), "+.1f", " pp")),
+        ("analogy accuracy, 3CosMul", _number(te.analogy_accuracy_3cosmul, ".1%"),
+         _number(ge.analogy_accuracy_3cosmul, ".1%"),
+         _number(100 * (te.analogy_accuracy_3cosmul - ge.analogy_accuracy_3cosmul), "+.1f", " pp")),
         ("analogy questions evaluated", f"{te.analogy_questions:,}", f"{ge.analogy_questions:,}",
          f"{te.analogy_questions - ge.analogy_questions:+,}"),
         ("vocabulary size", f"{t.vocab_size:,}", f"{g.vocab_size:,}", f"{t.vocab_size - g.vocab_size:+,}"),
