@@ -17,6 +17,7 @@ from pathlib import Path
 from torchw2v import __version__
 from torchw2v.comparison import LOG_FORMAT, compare, format_table, open_corpus
 from torchw2v.export import VECTOR_KINDS
+from torchw2v.evaluation import NEIGHBOUR_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +209,126 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_word_vectors(path: str, kind: str = "input"):
+    """Word vectors from a torchw2v model file, a gensim ``KeyedVectors``/``Word2Vec`` file, or a
+    word2vec-format file (text or binary).
+
+    Parameters
+    ----------
+    path : str
+    kind : {"input", "average", "concat"}, optional
+        Which vectors of a torchw2v model (see ``TorchWord2Vec.keyed_vectors``).
+
+    Returns
+    -------
+    gensim.models.KeyedVectors
+
+    Raises
+    ------
+    ValueError
+        The file is none of these formats.
+    """
+    from gensim.models import KeyedVectors
+    from gensim.utils import SaveLoad
+
+    from torchw2v import TorchWord2Vec
+
+    try:
+        return TorchWord2Vec.load(path, device="cpu").keyed_vectors(kind)
+    except Exception:  # not a torchw2v file: try gensim's formats in turn
+        logger.debug("%s is not a torchw2v model", path)
+    try:
+        loaded = SaveLoad.load(path)
+        return loaded if isinstance(loaded, KeyedVectors) else loaded.wv
+    except Exception:
+        logger.debug("%s is not a gensim pickle", path)
+    for binary in (False, True):
+        try:
+            return KeyedVectors.load_word2vec_format(path, binary=binary)
+        except Exception:
+            logger.debug("%s is not a word2vec %s file", path, "binary" if binary else "text")
+    raise ValueError(f"{path} is not a torchw2v model, a gensim KeyedVectors/Word2Vec file or a word2vec-format "
+                     "file (text or binary)")
+
+
+def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``torchw2v evaluate``."""
+    parser.add_argument("vectors_path", metavar="MODEL_OR_VECTORS", type=_existing_file,
+                        help="a torchw2v model (torchw2v train --out), a gensim KeyedVectors or Word2Vec file, "
+                        "or word vectors in word2vec format (text or binary)")
+    parser.add_argument("--vectors", choices=VECTOR_KINDS, default="input",
+                        help="for a torchw2v model: evaluate the input vectors, the average of input and output "
+                        "vectors, or their concatenation (default: input)")
+    parser.add_argument("--pairs", type=_existing_file, action="append", default=[], metavar="FILE",
+                        help="an extra word-similarity file, one 'word1 word2 score' a line (tab or spaces; "
+                        "# comments); repeat for several")
+    parser.add_argument("--neighbours", nargs="*", metavar="WORD", default=list(NEIGHBOUR_WORDS),
+                        help="words whose nearest neighbours to list (default: %(default)s)")
+    parser.add_argument("--topn", type=_positive_int, default=10, help="neighbours per word (default: 10)")
+    parser.add_argument("--restrict-vocab", type=_positive_int, default=30000, metavar="N",
+                        help="analogies: only questions within the N most frequent words, and only those as "
+                        "answers (default: 30000)")
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    """Run ``torchw2v evaluate``: print WordSim-353, analogies, extra pairs and neighbours as Markdown."""
+    from torchw2v.evaluation import evaluate
+
+    wv = load_word_vectors(args.vectors_path, args.vectors)
+    result = evaluate(wv, restrict_vocab=args.restrict_vocab, pair_files=args.pairs,
+                      neighbour_words=args.neighbours, topn=args.topn)
+    lines = [f"Word vectors: `{args.vectors_path}` ({len(wv):,} words, {wv.vector_size} dimensions)", "",
+             "| benchmark | score | coverage |", "|---|---:|---:|",
+             f"| WordSim-353 Spearman | {result.wordsim_spearman:.4f} | "
+             f"{result.wordsim_pairs}/{result.wordsim_pairs_total} pairs |",
+             f"| analogies, 3CosAdd | {result.analogy_accuracy:.2%} | {result.analogy_questions:,} questions |",
+             f"| analogies, 3CosMul | {result.analogy_accuracy_3cosmul:.2%} | "
+             f"{result.analogy_questions:,} questions |"]
+    lines += [f"| {path} Spearman | {spearman:.4f} | {coverage:.0%} of pairs |"
+              for path, (spearman, coverage) in result.extra_pairs.items()]
+    if result.neighbours:
+        lines += ["", "| word | nearest neighbours (cosine) |", "|---|---|"]
+        lines += [f"| {word} | {', '.join(f'{n} ({c:.2f})' for n, c in found)} |"
+                  for word, found in result.neighbours.items()]
+    print("\n".join(lines))
+    return 0
+
+
+def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``torchw2v report``."""
+    parser.add_argument(
+        "corpus", nargs="?", metavar="CORPUS", type=_existing_file,
+        help="corpus file, plain, .gz or .bz2, text8 format or one sentence a line; or the word text8 "
+        "(default: the best available corpus: text8 if it is on this machine or can be downloaded, else the small "
+        "embedded corpus gensim bundles, lee_background.cor)",
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="the report folder: report.md, the PNG figures and the trained model")
+    _add_training_options(parser, "Passed to both TorchWord2Vec and gensim's Word2Vec unless marked torchw2v "
+                          "only; those not given keep gensim's defaults. The loss is always recorded.")
+    parser.add_argument("--no-gensim", action="store_true",
+                        help="do not train gensim for the comparison table (about halves the time)")
+    parser.add_argument("--limit-words", type=_positive_int, metavar="N", help="use only the first N words")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also show gensim's progress log messages")
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    """Run ``torchw2v report``: train, compare, evaluate and write the report folder."""
+    from torchw2v.datasets import best_available_corpus
+    from torchw2v.report import write_report
+
+    corpus = args.corpus
+    if corpus is None:
+        path, is_text8 = best_available_corpus()
+        corpus = str(path) if is_text8 else None
+    result = write_report(corpus, args.out, with_gensim=not args.no_gensim, limit_words=args.limit_words,
+                          verbose=args.verbose, **_training_kwargs(args))
+    if result.comparison is not None:
+        print(format_table(result.comparison), end="")
+    print(f"\nreport written to {result.markdown} (figures: {', '.join(p.name for p in result.figures.values())})")
+    return 0
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "train": Subcommand(
         help="train TorchWord2Vec on a corpus and save the model and its word vectors",
@@ -218,6 +339,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         add_arguments=_add_train_arguments,
         run=_run_train,
     ),
+    "evaluate": Subcommand(
+        help="score word vectors: WordSim-353, analogies (3CosAdd, 3CosMul), extra pair files, neighbours",
+        description=(
+            "Evaluate word vectors (a torchw2v model, a gensim file or a word2vec-format file): WordSim-353 "
+            "Spearman with its pair coverage, Google analogy accuracy with 3CosAdd and 3CosMul, the Spearman of "
+            "any extra word-pair files, and the nearest neighbours of chosen words; prints Markdown."
+        ),
+        add_arguments=_add_evaluate_arguments,
+        run=_run_evaluate,
+    ),
     "compare": Subcommand(
         help="train torchw2v and gensim on the same corpus and compare speed, memory and quality",
         description=(
@@ -227,6 +358,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         ),
         add_arguments=_add_compare_arguments,
         run=_run_compare,
+    ),
+    "report": Subcommand(
+        help="train, compare with gensim, evaluate, and write a Markdown report with figures",
+        description=(
+            "Train TorchWord2Vec (and gensim's Word2Vec, for the comparison table) on CORPUS, evaluate the input "
+            "vectors and the input+output average and concatenation, and write DIR/report.md with figures: "
+            "word-frequency rank plot, training loss, WordSim-353 scatter and a PCA projection of chosen words."
+        ),
+        add_arguments=_add_report_arguments,
+        run=_run_report,
     ),
 }
 """The subcommands, by name."""

@@ -235,7 +235,19 @@ class _SideJob:
 
 
 def _peak_rss_mib() -> float:
-    """Peak resident set size of the calling process so far, in MiB."""
+    """Peak resident set size of the calling process so far, in MiB.
+
+    On Linux this is ``VmHWM``, the peak of the process's own memory: ``ru_maxrss`` would also
+    count the parent's resident memory at the time it started the child (the kernel carries it
+    over ``exec``).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**10  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere
 

@@ -51,6 +51,9 @@ WORDSIM353_PATH = datapath("wordsim353.tsv")
 ANALOGIES_PATH = datapath("questions-words.txt")
 """Mikolov et al.'s 19,544 "a is to b as c is to d" questions, as bundled with gensim."""
 
+NEIGHBOUR_WORDS = ("king", "queen", "man", "woman", "paris", "france", "computer", "music")
+"""Words whose nearest neighbours the report and ``torchw2v evaluate`` list by default."""
+
 ANALOGY_METHODS = ("3cosadd", "3cosmul")
 """Names of the analogy methods :func:`analogies` knows."""
 

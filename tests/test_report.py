@@ -1,0 +1,83 @@
+"""The report folder, and the evaluate/report subcommands that use it."""
+import pytest
+from gensim.models import Word2Vec
+from gensim.test.utils import common_texts, datapath
+
+from torchw2v.cli import load_word_vectors, main
+from torchw2v.report import score_vectors, worked_analogies, write_report
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    return write_report(None, folder, with_gensim=False, epochs=2, vector_size=24, workers=1, device="cpu", seed=3)
+
+
+def test_report_folder_has_markdown_figures_and_model(report):
+    assert sorted(path.name for path in report.folder.iterdir()) == [
+        "frequency.png", "loss.png", "model.tw2v", "report.md", "wordsim353.png"]  # no PCA: Lee lacks the words
+    for path in report.figures.values():
+        assert path.read_bytes().startswith(PNG_SIGNATURE)
+    text = report.markdown.read_text()
+    for section in ("# torchw2v training report", "## Quality of the word vectors", "## Nearest neighbours",
+                    "## Analogies (3CosAdd)", "![", "embedded default corpus", "59,890 words"):
+        assert section in text
+    assert "torchw2v and gensim" not in text and report.comparison is None
+
+
+def test_report_scores_input_average_and_concatenated_vectors(report):
+    from torchw2v import TorchWord2Vec
+
+    model = TorchWord2Vec.load(report.folder / "model.tw2v", device="cpu")
+    assert [s.kind for s in report.scores] == ["input", "average", "concat"]
+    assert report.scores[0] == score_vectors(model.wv, "input")
+    assert report.scores[1] == score_vectors(model.keyed_vectors("average"), "average")
+    assert all(s.wordsim_pairs_total == 353 and 0 < s.wordsim_pairs < 353 for s in report.scores)
+    assert len(model.loss_curve.words) > 0  # the loss is always recorded for the figure
+
+
+def test_worked_analogies_answer_with_most_similar():
+    model = Word2Vec(common_texts, min_count=1, vector_size=8, seed=1, workers=1)
+    (expression, answers), = worked_analogies(model.wv, examples=((("graph", "user"), ("trees",)),), topn=2)
+    assert expression == "graph - trees + user"
+    assert answers == [(w, pytest.approx(s)) for w, s in
+                       model.wv.most_similar(positive=["graph", "user"], negative=["trees"], topn=2)]
+
+
+def test_report_command_with_gensim_prints_table_and_folder(tmp_path, capsys):
+    argv = ["report", datapath("lee_background.cor"), "--out", str(tmp_path / "r"), "--epochs", "1",
+            "--vector-size", "16", "--workers", "1", "--device", "cpu"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| words/s |" in out and f"report written to {tmp_path / 'r' / 'report.md'}" in out
+    assert "## torchw2v and gensim, same corpus and settings" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_evaluate_command_on_a_model_and_on_word2vec_files(report, tmp_path, capsys):
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("# my pairs\nthe\tof\t3.0\nsaid\twas\t5.5\nthe\tzzzz\t1.0\n")
+    model_path = str(report.folder / "model.tw2v")
+    assert main(["evaluate", model_path, "--pairs", str(pairs), "--neighbours", "the", "notaword"]) == 0
+    out = capsys.readouterr().out
+    assert "| WordSim-353 Spearman |" in out and "| analogies, 3CosMul |" in out
+    assert f"| {pairs} Spearman |" in out and "67% of pairs" in out
+    assert "| the |" in out and "notaword" not in out
+    text_vectors = tmp_path / "v.txt"
+    load_word_vectors(model_path, "concat").save_word2vec_format(str(text_vectors))
+    assert load_word_vectors(str(text_vectors)).vector_size == 48
+    binary = tmp_path / "v.bin"
+    load_word_vectors(model_path).save_word2vec_format(str(binary), binary=True)
+    assert main(["evaluate", str(binary), "--neighbours"]) == 0
+    assert "24 dimensions" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="not a torchw2v model"):
+        load_word_vectors(str(pairs))
+
+
+def test_report_help_is_complete(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for option in ("CORPUS", "--out", "--no-gensim", "--limit-words", "--sg", "--optimizer", "best available corpus"):
+        assert option in help_text
