@@ -78,14 +78,16 @@ class SparseRowAdam:
             Learning rate of this step (default: the one given at construction).
         """
         state = self._state[id(weights)]
-        if present is not None:
-            rows, deltas = rows[present], deltas[present]
         if not len(rows):
             return
+        if present is not None:  # padding goes to a row past the end, dropped below (no masked copies)
+            rows = torch.where(present, rows, weights.shape[0])
         unique, inverse = torch.unique(rows, return_inverse=True)
-        unique = unique.long()  # index_copy_ takes int64 indices only
         gradient = torch.zeros(len(unique), weights.shape[1], dtype=weights.dtype, device=weights.device)
         gradient.index_add_(0, inverse, deltas, alpha=-1.0)
+        if present is not None and int(unique[-1]) == weights.shape[0]:
+            unique, gradient = unique[:-1], gradient[:-1]
+        unique = unique.long()  # index_copy_ takes int64 indices only
         state.step += 1
         beta1, beta2 = self.betas
         first = state.first.index_select(0, unique).mul_(beta1).add_(gradient, alpha=1.0 - beta1)
