@@ -132,11 +132,13 @@ class TorchWord2Vec:
         and writes in :meth:`save`. See :mod:`torchw2v.distributed`.
     sync_words : int, optional
         With ``distributed``: raw words of its own shard each rank trains between two
-        synchronisations of the weights (fewer: closer to a single process, more traffic).
+        synchronisations of the weights (fewer: closer to a single process, more traffic; the
+        default was measured to match a single process's quality, see
+        :data:`torchw2v.distributed.DEFAULT_SYNC_WORDS`).
     dist_timeout : float, optional
         With ``distributed``: seconds a rank waits for the others at a collective call before
-        it stops with :class:`torchw2v.distributed.DistributedTrainingError` (a rank that
-        died stops the others at once).
+        it stops with :class:`torchw2v.distributed.DistributedTrainingError` (with Gloo, a
+        rank that died stops the others at once).
 
     Examples
     --------
