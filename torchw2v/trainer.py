@@ -192,6 +192,15 @@ class Trainer:
     optimizer : torchw2v.optimizers.SparseRowAdam, optional
         Apply the torch steps' gradients with Adam, at the scheduled rate from ``config.alpha``
         to ``config.min_alpha``, instead of gensim's SGD.
+    synchronizer : torchw2v.distributed.WeightSynchronizer, optional
+        Keeps the weights consistent with other processes training on other shards of the
+        corpus. The trainer calls its ``global_counts(raw_words, sentences)`` to turn this
+        process's counts into the whole job's, for the learning rate and progress (then
+        ``total_examples``/``total_words`` are the whole corpus's), ``chunk_done(raw_words,
+        sentences, effective_words)`` after each chunk is trained (it may synchronise the
+        weights there, while other training threads keep running), and ``finish_epoch()``
+        after the epoch's threads have joined, which returns the epoch's counts summed over
+        the processes (reported and checked instead of this process's).
 
     Examples
     --------
@@ -209,7 +218,7 @@ class Trainer:
     """
 
     def __init__(self, config, syn0, syn1neg, tables, total_examples=None, total_words=None, threads=1,
-                 queue_factor=2, native_kernel=None, syn1=None, optimizer=None):
+                 queue_factor=2, native_kernel=None, syn1=None, optimizer=None, synchronizer=None):
         if not total_examples and not total_words:
             raise ValueError(
                 "train() needs total_examples or total_words (the corpus size) for the learning-rate schedule; "
@@ -226,6 +235,7 @@ class Trainer:
         if optimizer is not None and native_kernel is not None:
             raise ValueError("the native kernels apply gensim's SGD themselves: an optimizer needs the torch steps")
         self.optimizer = optimizer
+        self.synchronizer = synchronizer
         if native_kernel is not None:
             self.thread_states = [native_kernel.new_state(config.seed + i) for i in range(threads)]
         elif config.negative:
@@ -247,6 +257,8 @@ class Trainer:
 
     def _progress(self, epoch, raw_words, sentences):
         """Fraction of the whole call done after ``raw_words``/``sentences`` of ``epoch``."""
+        if self.synchronizer is not None:
+            raw_words, sentences = self.synchronizer.global_counts(raw_words, sentences)
         if self.total_examples:
             within = sentences / self.total_examples
         else:
@@ -417,6 +429,8 @@ class Trainer:
             producer.join()
         if tally.error is not None:
             raise tally.error
+        if self.synchronizer is not None:
+            tally.raw_words, tally.sentences, tally.effective_words = self.synchronizer.finish_epoch()
         self.check_finite(epoch, tally.alpha)
         elapsed = time.perf_counter() - tally.epoch_start
         logger.info(
@@ -464,8 +478,10 @@ class Trainer:
             tally.raw_words += chunk.raw_words
             tally.sentences += chunk.sentences
             tally.effective_words += chunk.effective_words
-            if bar is not None:
-                bar.update(chunk.raw_words if self.total_words else chunk.sentences)
+            if self.synchronizer is not None:
+                self.synchronizer.chunk_done(chunk.raw_words, chunk.sentences, chunk.effective_words)
+            if bar is not None:  # by the (global, with a synchronizer) progress of the call
+                bar.update(round(self._progress(epoch, tally.raw_words, tally.sentences) * bar.total) - bar.n)
             if self.config.compute_loss:
                 with self._loss_lock:
                     running_loss = self._running_loss.clone()  # a device copy: no wait for the device

@@ -1,7 +1,8 @@
 """``TorchWord2Vec``: gensim's ``Word2Vec`` interface, trained with PyTorch.
 
 The class takes gensim 4's ``Word2Vec`` arguments with the same names, defaults and
-meaning, plus the torch ones (``device``, ``batch_size``, ``dtype``, ``progress_bar``).
+meaning, plus the torch ones (``device``, ``batch_size``, ``dtype``, ``progress_bar``, ``cpu_kernel``)
+and those of distributed training (``distributed``, ``sync_words``, ``dist_timeout``).
 Its vocabulary lives in a real ``gensim.models.KeyedVectors`` (``model.wv``), so every
 gensim tool works on the result.
 
@@ -24,6 +25,7 @@ import torch
 from gensim.models import KeyedVectors
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
+from torchw2v import distributed as dist_training
 from torchw2v import export, persistence
 from torchw2v.config import (
     TrainingConfig, check_model_params, default_batch_size, resolve_cpu_kernel, resolve_device, resolve_dtype,
@@ -130,6 +132,23 @@ class TorchWord2Vec:
     optimizer_lr : float, optional
         Adam's initial learning rate (default 0.002). Not used with ``"sgd"``.
 
+    distributed : bool, optional
+        Train with several processes launched by ``torchrun`` (one per GPU, or several CPU
+        processes), through ``torch.distributed``: NCCL on CUDA, Gloo on CPU. Each rank counts
+        and trains on its shard (sentence ``i`` goes to rank ``i % world_size``), the
+        vocabulary is merged to the whole corpus's, and the weights are synchronised every
+        ``sync_words`` words; every rank ends with the same model, only rank 0 logs progress
+        and writes in :meth:`save`. See :mod:`torchw2v.distributed`.
+    sync_words : int, optional
+        With ``distributed``: raw words of its own shard each rank trains between two
+        synchronisations of the weights (fewer: closer to a single process, more traffic; the
+        default was measured to match a single process's quality, see
+        :data:`torchw2v.distributed.DEFAULT_SYNC_WORDS`).
+    dist_timeout : float, optional
+        With ``distributed``: seconds a rank waits for the others at a collective call before
+        it stops with :class:`torchw2v.distributed.DistributedTrainingError` (with Gloo, a
+        rank that died stops the others at once).
+
     Attributes
     ----------
     wv : gensim.models.KeyedVectors
@@ -153,7 +172,8 @@ class TorchWord2Vec:
         trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
         comment=None, max_final_vocab=None, shrink_windows=True,
         *, device="auto", batch_size=None, dtype=None, progress_bar=False, cpu_kernel="auto", optimizer="sgd",
-        optimizer_lr=None,
+        optimizer_lr=None, distributed=False, sync_words=dist_training.DEFAULT_SYNC_WORDS,
+        dist_timeout=dist_training.DEFAULT_TIMEOUT,
     ):
         check_model_params(vector_size, window, min_count, epochs, negative, hs, sample, alpha, min_alpha,
                            workers, max_vocab_size, max_final_vocab, batch_words)
@@ -204,6 +224,15 @@ class TorchWord2Vec:
         self.cpu_kernel = resolve_cpu_kernel(cpu_kernel, self.device, self.dtype)
         self.batch_size = batch_size or default_batch_size(self.device, self.cpu_kernel)
         self.progress_bar = bool(progress_bar)
+        if isinstance(sync_words, bool) or not isinstance(sync_words, int) or sync_words <= 0:
+            raise ValueError(f"sync_words must be a positive integer, got {sync_words!r}")
+        if isinstance(dist_timeout, bool) or not isinstance(dist_timeout, (int, float)) or not dist_timeout > 0:
+            raise ValueError(f"dist_timeout must be a positive number of seconds, got {dist_timeout!r}")
+        self.sync_words = sync_words
+        self.dist_context = None  # a torchw2v.distributed.DistributedContext with distributed=True
+        if distributed:
+            self.dist_context = dist_training.init_distributed(self.device, dist_timeout)
+            self.device = self.dist_context.device
 
         self.wv = KeyedVectors(self.vector_size)
         self.wv.vectors_lockf = np.ones(1, dtype=REAL)
@@ -260,8 +289,10 @@ class TorchWord2Vec:
         (['a', 'b'], 2, 3)
         """
         check_corpus(corpus_iterable, corpus_file, passes=1)
-        scan = scan_vocab(iter_sentences(corpus_iterable, corpus_file), max_vocab_size=self.max_vocab_size,
+        scan = scan_vocab(self._sentences(corpus_iterable, corpus_file), max_vocab_size=self.max_vocab_size,
                           trim_rule=trim_rule, progress_per=progress_per)
+        if self.dist_context is not None:
+            scan = dist_training.merge_vocab_scans(scan, self.dist_context)
         if scan.total_words == 0:
             raise ValueError("the corpus is empty: it has no words to build a vocabulary from")
         self.corpus_count = scan.corpus_count
@@ -304,12 +335,21 @@ class TorchWord2Vec:
                 f"the vocabulary is empty: no word occurs at least min_count={self.effective_min_count} times "
                 f"among the {len(self.raw_vocab)} word types seen; lower min_count (or max_final_vocab/trim_rule)"
             )
+        if self.dist_context is not None:
+            dist_training.check_same_vocabulary(self.wv, self.dist_context)
         if not keep_raw_vocab:
             self.raw_vocab = {}
         self._prepare_tables()
         self.estimate_memory()
         self._prepare_weights(update)
         return report
+
+    def _sentences(self, corpus_iterable, corpus_file):
+        """The corpus's sentences, or this rank's shard of them with ``distributed``."""
+        sentences = iter_sentences(corpus_iterable, corpus_file)
+        if self.dist_context is None:
+            return sentences
+        return dist_training.shard(sentences, self.dist_context.rank, self.dist_context.world_size)
 
     def _prepare_tables(self):
         """Derived per-word tables: the noise table (negative) and the Huffman tree (hs)."""
@@ -364,7 +404,8 @@ class TorchWord2Vec:
         corpus_iterable : iterable of list of str, optional
         corpus_file : str, optional
         total_examples : int, optional
-            Sentences in the corpus (``model.corpus_count`` after ``build_vocab`` on it).
+            Sentences in the corpus (``model.corpus_count`` after ``build_vocab`` on it); with
+            ``distributed``, the whole corpus's, not the shard's.
         total_words : int, optional
             Raw words in the corpus. One of ``total_examples``/``total_words`` is required.
         epochs : int
@@ -384,7 +425,8 @@ class TorchWord2Vec:
         Returns
         -------
         (int, int)
-            Effective words trained (after subsampling) and raw words read.
+            Effective words trained (after subsampling) and raw words read (with
+            ``distributed``, summed over the ranks).
         """
         if kwargs:
             raise TypeError(f"train() got unexpected keyword arguments {sorted(kwargs)}")
@@ -410,7 +452,7 @@ class TorchWord2Vec:
             hs=bool(self.hs), cbow_mean=bool(self.cbow_mean), alpha=start_rate, min_alpha=end_rate, epochs=epochs,
             batch_size=self.batch_size, chunk_words=max(self.batch_words, 16 * self.batch_size),
             compute_loss=self.compute_loss, seed=self.seed + self.train_count, report_delay=report_delay,
-            progress_bar=self.progress_bar,
+            progress_bar=self.progress_bar and (self.dist_context is None or self.dist_context.is_main),
         )
         logger.info(
             "training model on %s with %i vocabulary and %i features, using sg=%s hs=%s sample=%s negative=%s "
@@ -430,11 +472,15 @@ class TorchWord2Vec:
         optimizer = None
         if self.optimizer == "adam":
             optimizer = SparseRowAdam([syn0, syn1neg, syn1], lr=config.alpha)
+        synchronizer = None
+        if self.dist_context is not None:
+            trained = [syn0] + ([syn1neg] if self.negative else []) + ([syn1] if self.hs else [])
+            synchronizer = dist_training.WeightSynchronizer(trained, self.dist_context, self.sync_words)
         trainer = Trainer(config, syn0, syn1neg, tables, syn1=syn1,
                           total_examples=total_examples, total_words=total_words,
                           threads=self._training_threads(), queue_factor=queue_factor,
-                          native_kernel=native_kernel, optimizer=optimizer)
-        corpus = EncodedCorpus(iter_sentences(corpus_iterable, corpus_file), self.wv.key_to_index,
+                          native_kernel=native_kernel, optimizer=optimizer, synchronizer=synchronizer)
+        corpus = EncodedCorpus(self._sentences(corpus_iterable, corpus_file), self.wv.key_to_index,
                                config.chunk_words)
 
         def on_epoch_begin(epoch):
@@ -460,7 +506,7 @@ class TorchWord2Vec:
             corpus.close()
             self._store_weights(syn0, syn1neg, syn1)
         self.total_train_time += default_timer() - start
-        self.running_training_loss = report.loss
+        self.running_training_loss = report.loss if synchronizer is None else synchronizer.sum_over_ranks(report.loss)
         self.loss_curve = report.loss_curve
         if self.optimizer == "sgd":
             self.min_alpha_yet_reached = report.last_alpha
@@ -551,7 +597,14 @@ class TorchWord2Vec:
         return export.keyed_vectors(self, kind)
 
     def save(self, fname):
-        """Save everything needed to use and resume training (see :mod:`torchw2v.persistence`)."""
+        """Save everything needed to use and resume training (see :mod:`torchw2v.persistence`).
+
+        With ``distributed``, only rank 0 writes (every rank holds the same model); the file
+        loads as an ordinary model, without ``torch.distributed``.
+        """
+        if self.dist_context is not None and not self.dist_context.is_main:
+            logger.debug("rank %i does not write %s: rank 0 does", self.dist_context.rank, fname)
+            return
         persistence.save(self, fname)
 
     @classmethod
