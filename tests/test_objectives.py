@@ -43,6 +43,18 @@ def _weights(gen, vocab=7, dim=5):
     return syn0, syn1neg
 
 
+def skipgram_pair_loss(w0, w1, centers, contexts, negatives):
+    """The SGNS loss pair by pair, as gensim trains it (noise words equal to the center skipped)."""
+    loss = 0
+    for b in range(len(centers)):
+        for c in contexts[b][contexts[b] >= 0]:
+            loss = loss - F.logsigmoid(w0[c] @ w1[centers[b]])
+            for n in negatives[b]:
+                if n != centers[b]:
+                    loss = loss - F.logsigmoid(-(w0[c] @ w1[n]))
+    return loss
+
+
 def test_skipgram_step_applies_autograd_gradient_of_the_sgns_loss(gen):
     syn0, syn1neg = _weights(gen)
     centers = torch.tensor([0, 3])
@@ -50,13 +62,7 @@ def test_skipgram_step_applies_autograd_gradient_of_the_sgns_loss(gen):
     negatives = torch.tensor([[5, 0, 6], [2, 2, 1]])  # center 0 drawn as its own noise word: skipped
     lr = 0.1
     w0, w1 = syn0.clone().requires_grad_(), syn1neg.clone().requires_grad_()
-    loss = 0
-    for b in range(2):
-        for c in contexts[b][contexts[b] >= 0]:
-            loss = loss - F.logsigmoid(w0[c] @ w1[centers[b]])
-            for n in negatives[b]:
-                if n != centers[b]:
-                    loss = loss - F.logsigmoid(-(w0[c] @ w1[n]))
+    loss = skipgram_pair_loss(w0, w1, centers, contexts, negatives)
     loss.backward()
     step_loss = skipgram_step(syn0, centers, contexts, [negative_targets(syn1neg, centers, negatives)], lr,
                               compute_loss=True)

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
+from test_objectives import skipgram_pair_loss
 from torchw2v import TorchWord2Vec
 from torchw2v.objectives import negative_targets, skipgram_step
 from torchw2v.optimizers import SparseRowAdam
@@ -43,14 +43,7 @@ def test_skipgram_step_with_adam_applies_adam_to_the_autograd_gradient():
     contexts = torch.tensor([[1, 2, -1, -1], [4, 5, 6, 1]])
     negatives = torch.tensor([[5, 0, 6], [2, 2, 1]])
     w0, w1 = syn0.clone().requires_grad_(), syn1neg.clone().requires_grad_()
-    loss = 0
-    for b in range(2):
-        for c in contexts[b][contexts[b] >= 0]:
-            loss = loss - F.logsigmoid(w0[c] @ w1[centers[b]])
-            for n in negatives[b]:
-                if n != centers[b]:
-                    loss = loss - F.logsigmoid(-(w0[c] @ w1[n]))
-    loss.backward()
+    skipgram_pair_loss(w0, w1, centers, contexts, negatives).backward()
     torch.optim.Adam([w0, w1], lr=0.003).step()  # the first step: rows without gradient do not move
     adam = SparseRowAdam([syn0, syn1neg], lr=0.003)
     skipgram_step(syn0, centers, contexts, [negative_targets(syn1neg, centers, negatives)], 1.0,
