@@ -83,10 +83,12 @@ def test_train_saves_the_model_and_word2vec_vectors(tmp_path, capsys):
 
     out = tmp_path / "lee.tw2v"
     argv = ["train", datapath("lee_background.cor"), "--out", str(out), "--epochs", "1", "--vector-size", "16",
-            "--device", "cpu", "--compute-loss", "--vectors", "average", "--workers", "1"]
+            "--device", "cpu", "--compute-loss", "--vectors", "average", "--workers", "1", "--shrink-windows", "0",
+            "--max-vocab-size", "100000"]
     assert main(argv) == 0
     model = TorchWord2Vec.load(out, device="cpu")
-    assert (model.vector_size, model.epochs, model.workers) == (16, 1, 1)
+    assert (model.vector_size, model.epochs, model.workers, model.shrink_windows) == (16, 1, 1, False)
+    assert model.max_vocab_size == 100000
     assert len(model.loss_curve.words) > 0
     vectors = KeyedVectors.load_word2vec_format(str(tmp_path / "lee.vectors.txt"))
     assert vectors.index_to_key == model.wv.index_to_key
@@ -101,5 +103,7 @@ def test_train_help_lists_every_main_argument(capsys):
         main(["train", "--help"])
     help_text = capsys.readouterr().out
     for option in ("CORPUS", "--out", "--vector-size", "--ns-exponent", "--max-final-vocab", "--optimizer",
-                   "--optimizer-lr", "--compute-loss", "--vectors", "--vectors-out", "--binary", "--device"):
+                   "--optimizer-lr", "--compute-loss", "--vectors", "--vectors-out", "--binary", "--device",
+                   "--max-vocab-size", "--shrink-windows", "--batch-words", "--dtype", "--distributed",
+                   "--sync-words", "--dist-timeout"):
         assert option in help_text

@@ -88,19 +88,25 @@ _WORD2VEC_OPTIONS: tuple[tuple[str, Callable[[str], object], str], ...] = (
     ("--window", _positive_int, "maximum distance between the centre word and a context word (default: 5)"),
     ("--min-count", _non_negative_int, "ignore words with a total frequency below this (default: 5)"),
     ("--max-final-vocab", _positive_int, "raise min-count so that about this many words remain (default: none)"),
+    ("--max-vocab-size", _positive_int, "prune the rarest words while counting whenever there are more than this "
+     "(default: no limit)"),
     ("--sample", _non_negative_float, "threshold for downsampling frequent words; 0 disables (default: 0.001)"),
     ("--negative", _non_negative_int, "noise words drawn per positive example; 0: no negative sampling (default: 5)"),
     ("--ns-exponent", float, "exponent of the noise distribution count**ns_exponent (default: 0.75)"),
     ("--sg", int, "training algorithm: 1 for skip-gram, 0 for CBOW (default: 0)"),
     ("--hs", int, "1 for hierarchical softmax, 0 for none (default: 0)"),
     ("--cbow-mean", int, "CBOW only: 1 averages the context vectors, 0 sums them (default: 1)"),
+    ("--shrink-windows", int, "1: draw each centre word's window from 1..window; 0: always the full window "
+     "(default: 1)"),
     ("--epochs", _positive_int, "passes over the corpus (default: 5)"),
     ("--alpha", _non_negative_float, "initial learning rate of SGD (default: 0.025)"),
     ("--min-alpha", _non_negative_float, "final learning rate, reached linearly (default: 0.0001)"),
     ("--workers", _positive_int, "worker threads (default: 3)"),
     ("--seed", int, "random seed (default: 1)"),
+    ("--batch-words", _positive_int, "raw words per data-preparation job (default: 10000)"),
     ("--device", str, "torchw2v only: torch device, e.g. cpu, cuda, cuda:1, mps (default: auto)"),
     ("--batch-size", _positive_int, "torchw2v only: centre words per training step (default: chosen by device)"),
+    ("--dtype", str, "torchw2v only: float32 or float64 weights during training (default: float32)"),
     ("--cpu-kernel", str, "torchw2v only: CPU training path, auto, native (compiled kernels) or torch "
      "(batched torch ops) (default: auto)"),
     ("--optimizer", str, "torchw2v only: sgd (gensim's linear-decay SGD) or adam (Adam on the rows of each "
@@ -109,8 +115,9 @@ _WORD2VEC_OPTIONS: tuple[tuple[str, Callable[[str], object], str], ...] = (
 )
 """Options passed on as Word2Vec keyword arguments: flag, type, help."""
 
-_CHOICES = {"--sg": (0, 1), "--hs": (0, 1), "--cbow-mean": (0, 1), "--cpu-kernel": ("auto", "native", "torch"),
-            "--optimizer": ("sgd", "adam")}
+_CHOICES = {"--sg": (0, 1), "--hs": (0, 1), "--cbow-mean": (0, 1), "--shrink-windows": (0, 1),
+            "--cpu-kernel": ("auto", "native", "torch"), "--optimizer": ("sgd", "adam"),
+            "--dtype": ("float32", "float64")}
 """Options that take one of a few values."""
 
 
@@ -185,6 +192,16 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     _add_training_options(parser, "TorchWord2Vec's arguments; those not given keep gensim's defaults.")
     parser.add_argument("--compute-loss", action="store_true",
                         help="record the training loss (its curve is saved with the model)")
+    distributed = parser.add_argument_group(
+        "distributed training", "Run under torchrun, one process per device, e.g. torchrun --nproc_per_node=2 "
+        "$(which torchw2v) train CORPUS --out PATH --distributed; rank 0 writes the files.")
+    distributed.add_argument("--distributed", action="store_true",
+                             help="train with torch.distributed (NCCL on GPUs, Gloo on CPUs)")
+    distributed.add_argument("--sync-words", type=_positive_int, metavar="N",
+                             help="raw words each process trains between two weight synchronisations "
+                             "(default: 100000)")
+    distributed.add_argument("--dist-timeout", type=_positive_float, metavar="SECONDS",
+                             help="how long a process waits for the others before stopping (default: 600)")
     output = parser.add_argument_group("word vectors output")
     output.add_argument("--vectors-out", type=Path, metavar="FILE",
                         help="where to write the word vectors in word2vec format (default: PATH with the suffix "
@@ -198,9 +215,17 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_train(args: argparse.Namespace) -> int:
     """Run ``torchw2v train``: train on the corpus, save the model and the word vectors."""
     from torchw2v import TorchWord2Vec
+    from torchw2v.distributed import get_world_size_and_rank
 
-    model = TorchWord2Vec(open_corpus(args.corpus), compute_loss=args.compute_loss, **_training_kwargs(args))
+    kwargs = _training_kwargs(args)
+    if args.distributed:
+        kwargs["distributed"] = True
+        kwargs.update({name: getattr(args, name) for name in ("sync_words", "dist_timeout")
+                       if getattr(args, name) is not None})
+    model = TorchWord2Vec(open_corpus(args.corpus), compute_loss=args.compute_loss, **kwargs)
     model.save(args.out)
+    if get_world_size_and_rank()[1] != 0:
+        return 0  # rank 0 writes the files
     vectors_out = args.vectors_out or args.out.with_suffix(".vectors.bin" if args.binary else ".vectors.txt")
     model.keyed_vectors(args.vectors).save_word2vec_format(str(vectors_out), binary=args.binary)
     logger.info("saved the model to %s and the %s word vectors (%d words) to %s",
