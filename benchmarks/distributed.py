@@ -46,7 +46,8 @@ logger = logging.getLogger("torchw2v.benchmark")
 DEFAULT_CORPUS = Path(os.path.normpath(REPO_ROOT / ".." / "shared" / "data" / "enwiki-text8style.gz"))
 
 SETTINGS = {"negative": 5, "window": 5, "vector_size": 100, "sample": 1e-3, "min_count": 5}
-"""Settings of every run (those of ``benchmarks/benchmark.py``), with ``sg``, ``epochs``, ``workers`` from the command line."""
+"""Settings of every run (those of ``benchmarks/benchmark.py``), with ``sg``, ``epochs``, ``workers`` from the
+command line."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -65,7 +66,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit-words", type=int, metavar="N", help="use only the first N words of the corpus")
     parser.add_argument("--epochs", type=int, default=1, help="passes over the corpus (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=1, help="training threads per process (default: %(default)s)")
-    parser.add_argument("--sg", type=int, choices=[0, 1], default=1, help="1: skip-gram, 0: CBOW (default: %(default)s)")
+    parser.add_argument("--sg", type=int, choices=[0, 1], default=1,
+                        help="1: skip-gram, 0: CBOW (default: %(default)s)")
     parser.add_argument("--sync-words", type=int, default=DEFAULT_SYNC_WORDS,
                         help="raw words per rank between weight synchronisations (default: %(default)s)")
     parser.add_argument("--device", default="cpu", help="cpu (Gloo) or cuda (NCCL, one GPU per process)")

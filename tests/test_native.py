@@ -36,8 +36,9 @@ def reference_logistic(l1, neu1e, row, label, alpha):
     return math.log1p(math.exp(-(f if label else -f)))
 
 
-def reference_pair(l1, neu1e, outputs, target, alpha):
-    """gensim's order: the Huffman path (hs), then the true word and K noise words."""
+def reference_pair(l1, neu1e, outputs, target, alpha, shared_noise=None):
+    """gensim's order: the Huffman path (hs), then the true word and K noise words (fresh, or
+    ``shared_noise``, the words drawn for the window)."""
     syn1neg, negative, noise, syn1, tree = outputs
     loss = 0.0
     if tree is not None:
@@ -46,21 +47,23 @@ def reference_pair(l1, neu1e, outputs, target, alpha):
     for d in range(negative + 1 if negative else 0):
         word, label = target, 1.0
         if d > 0:
-            word, label = noise.draw(), 0.0
+            word, label = (noise.draw() if shared_noise is None else shared_noise[d - 1]), 0.0
             if word == target:
                 continue
         loss += reference_logistic(l1, neu1e, syn1neg[word], label, alpha)
     return loss
 
 
-def reference_step(syn0, outputs, centers, contexts, alpha, sg, cbow_mean):
+def reference_step(syn0, outputs, centers, contexts, alpha, sg, cbow_mean, shared_negatives=False):
     loss = 0.0
     for center, window in zip(centers, contexts):
         words = [w for w in window if w >= 0]
         if sg:
+            _, negative, noise, _, _ = outputs
+            shared_noise = [noise.draw() for _ in range(negative)] if shared_negatives and negative else None
             for w in words:
                 neu1e = np.zeros_like(syn0[w])
-                loss += reference_pair(syn0[w], neu1e, outputs, center, alpha)
+                loss += reference_pair(syn0[w], neu1e, outputs, center, alpha, shared_noise)
                 syn0[w] += neu1e
         elif words:
             hidden = syn0[words].sum(axis=0)
@@ -74,8 +77,9 @@ def reference_step(syn0, outputs, centers, contexts, alpha, sg, cbow_mean):
 
 
 @pytest.mark.parametrize("hs, negative", [(0, 3), (1, 0), (1, 2)], ids=["negative", "hs", "hs+negative"])
-@pytest.mark.parametrize("sg, cbow_mean", [(1, 1), (0, 1), (0, 0)], ids=["skipgram", "cbow-mean", "cbow-sum"])
-def test_kernel_equals_sequential_reference(sg, cbow_mean, hs, negative):
+@pytest.mark.parametrize("sg, cbow_mean, shared_negatives", [(1, 1, False), (1, 1, True), (0, 1, False), (0, 0, False)],
+                         ids=["skipgram", "skipgram-shared-negatives", "cbow-mean", "cbow-sum"])
+def test_kernel_equals_sequential_reference(sg, cbow_mean, shared_negatives, hs, negative):
     rng = np.random.default_rng(0)
     vocab, dim = 12, 9
     counts = rng.integers(1, 50, vocab)
@@ -88,9 +92,9 @@ def test_kernel_equals_sequential_reference(sg, cbow_mean, hs, negative):
     contexts = rng.integers(-1, vocab, (6, 4))
     ref0, ref1, ref2 = (w.astype(np.float64) for w in (syn0, syn1neg, syn1))
     outputs = (ref1, negative, ReferenceNoise(cum_table, 5), ref2, tree)
-    expected_loss = reference_step(ref0, outputs, centers, contexts, 0.3, sg, cbow_mean)
+    expected_loss = reference_step(ref0, outputs, centers, contexts, 0.3, sg, cbow_mean, shared_negatives)
     kernel = native.NativeKernel(syn0, syn1neg, cum_table, negative, syn1=syn1,
-                                 tree=tree.padded() if hs else None)
+                                 tree=tree.padded() if hs else None, shared_negatives=shared_negatives)
     loss = kernel.step(centers, contexts, 0.3, sg=bool(sg), cbow_mean=bool(cbow_mean),
                        state=kernel.new_state(5), compute_loss=True)
     np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)

@@ -298,3 +298,14 @@ def test_keyed_vectors_of_input_and_output_vectors():
         model.keyed_vectors("sum")
     with pytest.raises(ValueError, match="negative sampling"):
         _lee_model(sg=1, epochs=1, hs=1, negative=0).keyed_vectors("average")
+
+
+@pytest.mark.skipif(not native.available(), reason="native kernels not built")
+def test_shared_negatives_is_a_choice_of_the_native_skipgram_kernel(tmp_path):
+    shared = _lee_model(sg=1, cpu_kernel="native")
+    per_pair = _lee_model(sg=1, cpu_kernel="native", shared_negatives=False)
+    assert shared.shared_negatives and not per_pair.shared_negatives
+    assert not np.array_equal(shared.wv.vectors, per_pair.wv.vectors)
+    assert _rank(shared) < 50 and _rank(per_pair) < 50
+    per_pair.save(tmp_path / "m.tw2v")
+    assert TorchWord2Vec.load(tmp_path / "m.tw2v", device="cpu").shared_negatives is False

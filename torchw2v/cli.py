@@ -109,6 +109,8 @@ _WORD2VEC_OPTIONS: tuple[tuple[str, Callable[[str], object], str], ...] = (
     ("--dtype", str, "torchw2v only: float32 or float64 weights during training (default: float32)"),
     ("--cpu-kernel", str, "torchw2v only: CPU training path, auto, native (compiled kernels) or torch "
      "(batched torch ops) (default: auto)"),
+    ("--shared-negatives", int, "torchw2v only: skip-gram on the native CPU kernels: 1 draws a centre word's noise "
+     "words once for its whole window (faster), 0 for every pair as gensim (default: 1)"),
     ("--optimizer", str, "torchw2v only: sgd (gensim's linear-decay SGD) or adam (Adam on the rows of each "
      "batch) (default: sgd)"),
     ("--optimizer-lr", _positive_float, "torchw2v only: Adam's initial learning rate (default: 0.002)"),
@@ -116,7 +118,7 @@ _WORD2VEC_OPTIONS: tuple[tuple[str, Callable[[str], object], str], ...] = (
 """Options passed on as Word2Vec keyword arguments: flag, type, help."""
 
 _CHOICES = {"--sg": (0, 1), "--hs": (0, 1), "--cbow-mean": (0, 1), "--shrink-windows": (0, 1),
-            "--cpu-kernel": ("auto", "native", "torch"), "--optimizer": ("sgd", "adam"),
+            "--shared-negatives": (0, 1), "--cpu-kernel": ("auto", "native", "torch"), "--optimizer": ("sgd", "adam"),
             "--dtype": ("float32", "float64")}
 """Options that take one of a few values."""
 

@@ -42,8 +42,8 @@ TEXT8_LINE_BYTES = 1 << 20
 ANALOGY_RESTRICT_VOCAB = 30000
 """``restrict_vocab`` of the analogy evaluation of both sides."""
 
-TORCH_ONLY_KWARGS = frozenset({"device", "batch_size", "dtype", "progress_bar", "cpu_kernel", "optimizer",
-                               "optimizer_lr"})
+TORCH_ONLY_KWARGS = frozenset({"device", "batch_size", "dtype", "progress_bar", "cpu_kernel", "shared_negatives",
+                               "optimizer", "optimizer_lr"})
 """Keyword arguments that only :class:`torchw2v.TorchWord2Vec` takes; gensim does not get them."""
 
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"

@@ -2,7 +2,8 @@
 
 The file is a ``torch.save`` dictionary of plain values and tensors, read back with
 ``torch.load(weights_only=True)``; derived tables (the noise table, the Huffman tree) are
-rebuilt on load. The loss curve of the latest training call is kept (for reports). Callables (``trim_rule``, callbacks, a custom ``hashfxn``) are not stored.
+rebuilt on load. The loss curve of the latest training call is kept (for reports). Callables
+(``trim_rule``, callbacks, a custom ``hashfxn``) are not stored.
 
 >>> import os, tempfile
 >>> from gensim.test.utils import common_texts
@@ -31,7 +32,7 @@ FORMAT_VERSION = 1
 DERIVED_EXPANDOS = ("code", "point")
 
 #: Torch-only settings stored with the shared gensim ones.
-TORCH_PARAMS = ("batch_size", "progress_bar", "cpu_kernel", "optimizer", "optimizer_lr")
+TORCH_PARAMS = ("batch_size", "progress_bar", "cpu_kernel", "shared_negatives", "optimizer", "optimizer_lr")
 
 
 def save(model, fname):

@@ -124,6 +124,12 @@ class TorchWord2Vec:
         pair, fastest); ``"torch"``, the batched torch ops that CUDA and MPS run; ``"auto"``,
         native when the kernels were built at install (they need a C compiler) and the
         dtype is float32, else torch.
+    shared_negatives : bool, optional
+        Skip-gram with the native CPU kernels: draw each center's ``negative`` noise words once
+        and share them among its context words (Ji et al. 2016), as the batched torch path
+        always does; about 1.5x faster (the noise rows stay in cache through the window) at the
+        same quality (see the README's benchmarks). False: fresh noise words for every pair,
+        as gensim.
     optimizer : {"sgd", "adam"}, optional
         ``"sgd"``: gensim's SGD, the rate decaying linearly from ``alpha`` to ``min_alpha``.
         ``"adam"``: Adam on the rows each batch touches (:class:`torchw2v.optimizers.SparseRowAdam`),
@@ -171,8 +177,8 @@ class TorchWord2Vec:
         sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
         trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
         comment=None, max_final_vocab=None, shrink_windows=True,
-        *, device="auto", batch_size=None, dtype=None, progress_bar=False, cpu_kernel="auto", optimizer="sgd",
-        optimizer_lr=None, distributed=False, sync_words=dist_training.DEFAULT_SYNC_WORDS,
+        *, device="auto", batch_size=None, dtype=None, progress_bar=False, cpu_kernel="auto", shared_negatives=True,
+        optimizer="sgd", optimizer_lr=None, distributed=False, sync_words=dist_training.DEFAULT_SYNC_WORDS,
         dist_timeout=dist_training.DEFAULT_TIMEOUT,
     ):
         check_model_params(vector_size, window, min_count, epochs, negative, hs, sample, alpha, min_alpha,
@@ -224,6 +230,7 @@ class TorchWord2Vec:
         self.cpu_kernel = resolve_cpu_kernel(cpu_kernel, self.device, self.dtype)
         self.batch_size = batch_size or default_batch_size(self.device, self.cpu_kernel)
         self.progress_bar = bool(progress_bar)
+        self.shared_negatives = bool(shared_negatives)
         if isinstance(sync_words, bool) or not isinstance(sync_words, int) or sync_words <= 0:
             raise ValueError(f"sync_words must be a positive integer, got {sync_words!r}")
         if isinstance(dist_timeout, bool) or not isinstance(dist_timeout, (int, float)) or not dist_timeout > 0:
@@ -467,7 +474,7 @@ class TorchWord2Vec:
         native_kernel = None
         if cpu and self.cpu_kernel == "native":
             native_kernel = NativeKernel(self.wv.vectors, self.syn1neg, self.cum_table, self.negative,
-                                         syn1=self.syn1, tree=self.huffman)
+                                         syn1=self.syn1, tree=self.huffman, shared_negatives=self.shared_negatives)
         tables = TrainingTables(self.wv.expandos["sample_int"], self.cum_table, self.huffman)
         optimizer = None
         if self.optimizer == "adam":

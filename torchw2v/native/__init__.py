@@ -58,7 +58,7 @@ def _load_library():
             logger.debug("cannot use %s: %s", path, error)
             continue
         skipgram.restype = cbow.restype = ctypes.c_double
-        skipgram.argtypes = _BATCH + [ctypes.c_int, _FLOAT_P]
+        skipgram.argtypes = _BATCH + [ctypes.c_int, _FLOAT_P, _INT64_P]
         cbow.argtypes = _BATCH + [ctypes.c_int, ctypes.c_int, _FLOAT_P]
         return library
     return None
@@ -84,14 +84,18 @@ class NativeKernel:
     cum_table : numpy.ndarray of uint32 or None
         gensim's cumulative noise table (:func:`torchw2v.sampling.noise_cum_table`).
     negative : int
-        Noise words drawn per pair, fresh for every pair as in gensim (0: none).
+        Noise words drawn per pair (0: none).
     syn1 : numpy.ndarray of float32, shape (V, d), optional
         Hierarchical-softmax output vectors, updated in place.
     tree : torchw2v.huffman.PaddedTree, optional
         Huffman codes and points; hierarchical softmax is on when given.
+    shared_negatives : bool, optional
+        Skip-gram: draw the noise words once per center and share them among its context
+        words (Ji et al. 2016), instead of fresh for every pair as gensim does. The rows of a
+        window's noise words then stay in cache through the window.
     """
 
-    def __init__(self, syn0, syn1neg, cum_table, negative, syn1=None, tree=None):
+    def __init__(self, syn0, syn1neg, cum_table, negative, syn1=None, tree=None, shared_negatives=False):
         if not available():
             raise RuntimeError("the native CPU kernels are not built (reinstall torchw2v with a C compiler)")
         arrays = {"syn0": syn0, "syn1neg": syn1neg} if negative else {"syn0": syn0}
@@ -114,6 +118,8 @@ class NativeKernel:
         for name, array in self._arrays.items():
             setattr(model, name, array.ctypes.data_as(dict(_Model._fields_)[name]))
         self._model = model
+        self.shared_negatives = bool(shared_negatives and negative)
+        self.negative = int(negative)
 
     def new_state(self, seed):
         """A per-thread random state (word2vec's 48-bit LCG), seeded."""
@@ -141,5 +147,7 @@ class NativeKernel:
         args = (ctypes.byref(self._model), centers.ctypes.data_as(_INT64_P), contexts.ctypes.data_as(_INT64_P),
                 len(centers), contexts.shape[1], float(alpha), ctypes.byref(state))
         if sg:
-            return _LIBRARY.w2v_skipgram(*args, int(compute_loss), work.ctypes.data_as(_FLOAT_P))
+            noise = np.empty(self.negative, dtype=np.int64) if self.shared_negatives else None
+            return _LIBRARY.w2v_skipgram(*args, int(compute_loss), work.ctypes.data_as(_FLOAT_P),
+                                         _INT64_P() if noise is None else noise.ctypes.data_as(_INT64_P))
         return _LIBRARY.w2v_cbow(*args, int(cbow_mean), int(compute_loss), work.ctypes.data_as(_FLOAT_P))

@@ -6,7 +6,8 @@
  * a batch is B centers with C context slots each (-1 where empty). These loops apply
  * gensim's sequential SGD to the float32 weight matrices in place: for each pair, the
  * Huffman path of the center word (hs) and then K fresh noise words (negative sampling),
- * drawn from the cumulative noise table with word2vec's 48-bit LCG, skipping pairs whose
+ * drawn from the cumulative noise table with word2vec's 48-bit LCG (or, for skip-gram, drawn
+ * once per center and shared by its context words), skipping pairs whose
  * score is beyond +-6 as word2vec.c and gensim do. Called through ctypes, which releases
  * the GIL, so several Python threads run them at once on different batches (Hogwild, as
  * gensim's workers).
@@ -82,11 +83,12 @@ static inline __attribute__((always_inline)) double train_logistic(const float *
     return compute_loss ? neg_log_sigmoid(label > 0 ? f : -f) : 0.0;
 }
 
-/* Input vector l1 predicting `target`: its Huffman path (hs), then K noise words (negative).
+/* Input vector l1 predicting `target`: its Huffman path (hs), then K noise words (negative):
+ * drawn fresh when `noise` is NULL, else the K words given there (-1: skipped).
  * Output rows are updated in place; the input's update accumulates into neu1e. */
 static inline __attribute__((always_inline)) double train_target(const Model *m, const float *l1, float *neu1e,
                                                                  int64_t target, float alpha, uint64_t *state,
-                                                                 int compute_loss) {
+                                                                 const int64_t *noise, int compute_loss) {
     double loss = 0.0;
     if (m->hs) {
         const uint8_t *code = m->codes + target * m->depth;
@@ -99,8 +101,8 @@ static inline __attribute__((always_inline)) double train_target(const Model *m,
         int64_t word = target;
         float label = 1.0f;
         if (d > 0) {
-            word = draw_noise(m, state);
-            if (word == target) continue;
+            word = noise ? noise[d - 1] : draw_noise(m, state);
+            if (word == target || word < 0) continue;
             label = 0.0f;
         }
         loss += train_logistic(l1, neu1e, m->syn1neg + word * m->dim, label, alpha, m->dim, compute_loss);
@@ -108,17 +110,22 @@ static inline __attribute__((always_inline)) double train_target(const Model *m,
     return loss;
 }
 
-/* Skip-gram: every context word's vector predicts the center word. */
+/* Skip-gram: every context word's vector predicts the center word. With `noise` (room for K
+ * words), the K noise words are drawn once per center and shared by its context words (Ji et
+ * al. 2016): their rows stay in cache through the window; else fresh for every pair (gensim). */
 FAST_CLONES double w2v_skipgram(const Model *m, const int64_t *centers, const int64_t *contexts, int64_t batch,
-                                int64_t width, float alpha, uint64_t *state, int compute_loss, float *work) {
+                                int64_t width, float alpha, uint64_t *state, int compute_loss, float *work,
+                                int64_t *noise) {
     double loss = 0.0;
     for (int64_t b = 0; b < batch; b++) {
+        if (noise)
+            for (int64_t d = 0; d < m->negative; d++) noise[d] = draw_noise(m, state);
         for (int64_t c = 0; c < width; c++) {
             int64_t context = contexts[b * width + c];
             if (context < 0) continue;
             float *l1 = m->syn0 + context * m->dim;
             memset(work, 0, m->dim * sizeof(float));
-            loss += train_target(m, l1, work, centers[b], alpha, state, compute_loss);
+            loss += train_target(m, l1, work, centers[b], alpha, state, noise, compute_loss);
             axpy(1.0f, work, l1, m->dim);
         }
     }
@@ -145,7 +152,7 @@ FAST_CLONES double w2v_cbow(const Model *m, const int64_t *centers, const int64_
         if (count == 0) continue;
         if (cbow_mean) for (int64_t i = 0; i < dim; i++) hidden[i] /= (float)count;
         memset(neu1e, 0, dim * sizeof(float));
-        loss += train_target(m, hidden, neu1e, centers[b], alpha, state, compute_loss);
+        loss += train_target(m, hidden, neu1e, centers[b], alpha, state, NULL, compute_loss);
         float scale = cbow_mean ? 1.0f : 1.0f / (float)count;
         for (int64_t c = 0; c < width; c++) {
             if (window[c] < 0) continue;
