@@ -85,6 +85,8 @@ def draw(rows: list[dict], path: Path) -> None:
         memory.plot(sizes, [row[side].peak_rss_mib for row in rows], style, label=side)
     for axes, label in ((speed, "words/s (thousands)"), (memory, "peak resident memory (MiB)")):
         axes.set_xscale("log")
+        axes.set_xticks(sizes, [f"{size:g}" for size in sizes])
+        axes.minorticks_off()
         axes.set_xlabel("corpus size (million words)")
         axes.set_ylabel(label)
         axes.set_ylim(bottom=0)
