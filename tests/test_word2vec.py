@@ -309,3 +309,18 @@ def test_shared_negatives_is_a_choice_of_the_native_skipgram_kernel(tmp_path):
     assert _rank(shared) < 50 and _rank(per_pair) < 50
     per_pair.save(tmp_path / "m.tw2v")
     assert TorchWord2Vec.load(tmp_path / "m.tw2v", device="cpu").shared_negatives is False
+
+
+@pytest.mark.parametrize("bad_value", [float("nan"), float("inf"), -float("inf"), -1e7])
+def test_divergence_check_catches_nan_infinite_and_huge_weights(bad_value):
+    from torchw2v.config import TrainingConfig
+    from torchw2v.sampling import noise_cum_table
+    from torchw2v.trainer import Trainer, TrainingTables
+
+    syn0, syn1neg = torch.rand(5, 3), torch.zeros(5, 3)
+    tables = TrainingTables(np.full(5, 2**32 - 1, np.uint32), noise_cum_table(np.arange(1, 6), 0.75))
+    trainer = Trainer(TrainingConfig(sg=1), syn0, syn1neg, tables, total_words=10)
+    trainer.check_finite(0, 0.025)  # healthy weights pass
+    syn1neg[3, 1] = bad_value
+    with pytest.raises(TrainingDiverged, match="alpha=0.025"):
+        trainer.check_finite(0, 0.025)

@@ -345,13 +345,14 @@ class Trainer:
     def check_finite(self, epoch, alpha):
         """Raise :class:`TrainingDiverged` if a weight is NaN, infinite or absurdly large.
 
-        Synchronises the device. Each weight is read once (``abs().max()``; NaN propagates),
+        Synchronises the device. Each weight is read once (``aminmax``; NaN propagates),
         so training threads writing meanwhile cannot fake a NaN as ``isfinite``'s double read
         would. A magnitude over :data:`DIVERGED_MAGNITUDE` counts too: the native kernels
         skip saturated pairs, so a far too high rate leaves huge finite weights, not NaN.
         """
-        largest = torch.stack([weights.abs().max() for weights in (self.syn0, self.syn1neg, self.syn1)
-                               if weights is not None and weights.numel()]).max()
+        extremes = [torch.stack(torch.aminmax(weights)).abs() for weights in (self.syn0, self.syn1neg, self.syn1)
+                    if weights is not None and weights.numel()]  # no temporary the size of the weights
+        largest = torch.cat(extremes).max()
         if not bool(largest <= DIVERGED_MAGNITUDE):
             raise TrainingDiverged(
                 f"training diverged in epoch {epoch}: the weights became NaN, infinite or huge (|w| = "
