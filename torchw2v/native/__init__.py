@@ -147,7 +147,7 @@ class NativeKernel:
         args = (ctypes.byref(self._model), centers.ctypes.data_as(_INT64_P), contexts.ctypes.data_as(_INT64_P),
                 len(centers), contexts.shape[1], float(alpha), ctypes.byref(state))
         if sg:
-            noise = np.empty(self.negative, dtype=np.int64) if self.shared_negatives else None
+            noise = np.empty(2 * self.negative, dtype=np.int64) if self.shared_negatives else None
             return _LIBRARY.w2v_skipgram(*args, int(compute_loss), work.ctypes.data_as(_FLOAT_P),
                                          _INT64_P() if noise is None else noise.ctypes.data_as(_INT64_P))
         return _LIBRARY.w2v_cbow(*args, int(cbow_mean), int(compute_loss), work.ctypes.data_as(_FLOAT_P))

@@ -62,6 +62,11 @@ static inline float dot(const float *a, const float *b, int64_t n) {
     return total;
 }
 
+/* Ask for a row's cache lines ahead of its use (64-byte lines). */
+static inline void prefetch_row(const float *row, int64_t dim) {
+    for (int64_t i = 0; i < dim; i += 16) __builtin_prefetch(row + i);
+}
+
 static inline void axpy(float alpha, const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
@@ -110,23 +115,40 @@ static inline __attribute__((always_inline)) double train_target(const Model *m,
     return loss;
 }
 
-/* Skip-gram: every context word's vector predicts the center word. With `noise` (room for K
+/* Skip-gram: every context word's vector predicts the center word. With `noise` (room for 2K
  * words), the K noise words are drawn once per center and shared by its context words (Ji et
- * al. 2016): their rows stay in cache through the window; else fresh for every pair (gensim). */
+ * al. 2016): their rows stay in cache through the window; else fresh for every pair (gensim).
+ * The next window's rows are prefetched (its noise words drawn one window ahead, in the same
+ * order) while this one trains. */
 FAST_CLONES double w2v_skipgram(const Model *m, const int64_t *centers, const int64_t *contexts, int64_t batch,
                                 int64_t width, float alpha, uint64_t *state, int compute_loss, float *work,
                                 int64_t *noise) {
     double loss = 0.0;
+    int64_t dim = m->dim, negative = m->negative;
+    if (noise && batch > 0)
+        for (int64_t d = 0; d < negative; d++) noise[d] = draw_noise(m, state);
     for (int64_t b = 0; b < batch; b++) {
-        if (noise)
-            for (int64_t d = 0; d < m->negative; d++) noise[d] = draw_noise(m, state);
+        int64_t *current = noise ? noise + (b & 1) * negative : NULL;
+        if (b + 1 < batch) {
+            const int64_t *next_window = contexts + (b + 1) * width;
+            for (int64_t c = 0; c < width; c++)
+                if (next_window[c] >= 0) prefetch_row(m->syn0 + next_window[c] * dim, dim);
+            if (negative) prefetch_row(m->syn1neg + centers[b + 1] * dim, dim);
+            if (noise) {
+                int64_t *next = noise + ((b + 1) & 1) * negative;
+                for (int64_t d = 0; d < negative; d++) {
+                    next[d] = draw_noise(m, state);
+                    prefetch_row(m->syn1neg + next[d] * dim, dim);
+                }
+            }
+        }
         for (int64_t c = 0; c < width; c++) {
             int64_t context = contexts[b * width + c];
             if (context < 0) continue;
-            float *l1 = m->syn0 + context * m->dim;
-            memset(work, 0, m->dim * sizeof(float));
-            loss += train_target(m, l1, work, centers[b], alpha, state, noise, compute_loss);
-            axpy(1.0f, work, l1, m->dim);
+            float *l1 = m->syn0 + context * dim;
+            memset(work, 0, dim * sizeof(float));
+            loss += train_target(m, l1, work, centers[b], alpha, state, current, compute_loss);
+            axpy(1.0f, work, l1, dim);
         }
     }
     return loss;
@@ -143,6 +165,11 @@ FAST_CLONES double w2v_cbow(const Model *m, const int64_t *centers, const int64_
     for (int64_t b = 0; b < batch; b++) {
         const int64_t *window = contexts + b * width;
         int count = 0;
+        if (b + 1 < batch) { /* fetch the next window's rows while this one trains */
+            for (int64_t c = 0; c < width; c++)
+                if (window[width + c] >= 0) prefetch_row(m->syn0 + window[width + c] * dim, dim);
+            if (m->negative) prefetch_row(m->syn1neg + centers[b + 1] * dim, dim);
+        }
         memset(hidden, 0, dim * sizeof(float));
         for (int64_t c = 0; c < width; c++) {
             if (window[c] < 0) continue;
