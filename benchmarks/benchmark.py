@@ -147,6 +147,16 @@ def machine_info() -> dict[str, str]:
     }
 
 
+def record_results(body: str, title: str = "") -> None:
+    """Append ``body`` to :data:`RESULTS_PATH` under a heading with the date and ``title``,
+    followed by the machine details of :func:`machine_info`."""
+    info = machine_info()
+    details = "".join(f"- {key}: `{value}`\n" for key, value in info.items() if key != "date")
+    with RESULTS_PATH.open("a", encoding="utf-8") as fout:
+        fout.write(f"\n## {info['date']}{title}\n\n{details}\n{body}")
+    logger.info("appended the results to %s", RESULTS_PATH)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the configurations, print their tables, and record them if ``--record`` was given."""
     args = parse_args(argv)
@@ -164,11 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report, end="")
 
     if args.record:
-        info = machine_info()
-        details = "".join(f"- {key}: `{value}`\n" for key, value in info.items() if key != "date")
-        with RESULTS_PATH.open("a", encoding="utf-8") as fout:
-            fout.write(f"\n## {info['date']}\n\n{details}\n{report}")
-        logger.info("appended the results to %s", RESULTS_PATH)
+        record_results(report)
     return 0
 
 

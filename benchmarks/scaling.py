@@ -27,7 +27,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # benchmark this checkout's torchw2v, installed or not
 
-from benchmark import COMMON_SETTINGS, DEFAULT_CORPUS, RESULTS_PATH, machine_info  # noqa: E402
+from benchmark import COMMON_SETTINGS, DEFAULT_CORPUS, RESULTS_PATH, record_results  # noqa: E402
 
 from torchw2v.comparison import LOG_FORMAT, compare, open_corpus  # noqa: E402
 
@@ -133,10 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     draw(rows, args.figure)
     logger.info("drew %s", args.figure)
     if args.record:
-        info = machine_info()
-        details = "".join(f"- {key}: `{value}`\n" for key, value in info.items() if key != "date")
-        with RESULTS_PATH.open("a", encoding="utf-8") as fout:
-            fout.write(f"\n## {info['date']}: scaling\n\n{details}\n{table}")
+        record_results(table, title=": scaling")
     return 0
 
 

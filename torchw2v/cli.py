@@ -300,6 +300,7 @@ def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_evaluate(args: argparse.Namespace) -> int:
     """Run ``torchw2v evaluate``: print WordSim-353, analogies, extra pairs and neighbours as Markdown."""
     from torchw2v.evaluation import evaluate
+    from torchw2v.report import neighbours_table
 
     wv = load_word_vectors(args.vectors_path, args.vectors)
     result = evaluate(wv, restrict_vocab=args.restrict_vocab, pair_files=args.pairs,
@@ -314,9 +315,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     lines += [f"| {path} Spearman | {spearman:.4f} | {coverage:.0%} of pairs |"
               for path, (spearman, coverage) in result.extra_pairs.items()]
     if result.neighbours:
-        lines += ["", "| word | nearest neighbours (cosine) |", "|---|---|"]
-        lines += [f"| {word} | {', '.join(f'{n} ({c:.2f})' for n, c in found)} |"
-                  for word, found in result.neighbours.items()]
+        lines += ["", *neighbours_table(result.neighbours)]
     print("\n".join(lines))
     return 0
 

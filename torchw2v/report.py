@@ -135,6 +135,16 @@ def worked_analogies(wv, examples=ANALOGY_EXAMPLES, topn: int = 3) -> list[tuple
     return results
 
 
+def neighbours_table(neighbours: dict[str, list[tuple[str, float]]]) -> list[str]:
+    """Markdown table lines: each word and its nearest neighbours with their cosines.
+
+    >>> neighbours_table({"king": [("queen", 0.75)]})[-1]
+    '| king | queen (0.75) |'
+    """
+    return ["| word | nearest neighbours (cosine) |", "|---|---|"] + [
+        f"| {word} | {', '.join(f'{n} ({c:.2f})' for n, c in found)} |" for word, found in neighbours.items()]
+
+
 def _resolve_corpus(corpus: PathLike | None) -> tuple[str, bool]:
     """The corpus file and whether it is the embedded default."""
     if corpus is None:
@@ -178,8 +188,7 @@ def _markdown(corpus_path, is_default, model, scores, neighbours, worked, compar
     lines += ["## Quality of the word vectors", "",
               "Input vectors are what gensim exports; the average and the concatenation also use the output "
               "(negative-sampling) vectors.", "", *_scores_table(scores), ""]
-    lines += ["## Nearest neighbours", "", "| word | nearest neighbours (cosine) |", "|---|---|"]
-    lines += [f"| {word} | {', '.join(f'{n} ({c:.2f})' for n, c in found)} |" for word, found in neighbours.items()]
+    lines += ["## Nearest neighbours", "", *neighbours_table(neighbours)]
     lines += ["", "## Analogies (3CosAdd)", "", "| analogy | answers |", "|---|---|"]
     lines += [f"| {expression} | {', '.join(f'{w} ({s:.2f})' for w, s in answers) or 'words not in the vocabulary'} |"
               for expression, answers in worked]
