@@ -16,7 +16,8 @@ from gensim.utils import RULE_DEFAULT, RULE_DISCARD, RULE_KEEP
 
 from torchw2v import TorchWord2Vec
 from torchw2v.batching import subsample
-from torchw2v.sampling import SAMPLE_INT_SCALE, NoiseSampler, downsample_ints, keep_probabilities, noise_cum_table
+from torchw2v.sampling import SAMPLE_INT_SCALE, downsample_ints, keep_probabilities, noise_cum_table
+from torchw2v.torch_steps import NoiseSampler
 from torchw2v.vocab import NULL_WORD
 
 LEE_PATH = datapath("lee_background.cor")

@@ -1,6 +1,8 @@
 """The TorchWord2Vec facade: gensim's API, training quality, persistence and errors."""
 import inspect
 import logging
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -246,6 +248,25 @@ def test_native_is_the_default_cpu_kernel_when_built():
     assert TorchWord2Vec(device="cpu", dtype=torch.float64).cpu_kernel == "torch"
 
 
+def test_native_training_does_not_import_torch(tmp_path):
+    """The native CPU path (device "auto" on a machine without a GPU driver) trains, evaluates and
+    exports without loading torch, whose import alone takes about 200 MiB of resident memory."""
+    script = (
+        "import sys\n"
+        "from gensim.test.utils import common_texts\n"
+        "from torchw2v import TorchWord2Vec, config\n"
+        "model = TorchWord2Vec(common_texts, vector_size=8, min_count=1, epochs=2, compute_loss=True,"
+        " device='cpu' if config.gpu_driver_present() else 'auto')\n"
+        "model.keyed_vectors('concat').most_similar('computer'); model.to_gensim()\n"
+        "assert model.cpu_kernel == 'native' and model.get_latest_training_loss() > 0\n"
+        "print('torch' in sys.modules)\n"
+    )
+    if not native.available():
+        pytest.skip("the native kernels are not built")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
 @pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
 def test_hierarchical_softmax_model_exports_saves_and_resumes(tmp_path, cpu_kernel):
     model = _lee_model(sg=1, hs=1, negative=0, epochs=2, compute_loss=True, cpu_kernel=cpu_kernel)
@@ -311,15 +332,22 @@ def test_shared_negatives_is_a_choice_of_the_native_skipgram_kernel(tmp_path):
     assert TorchWord2Vec.load(tmp_path / "m.tw2v", device="cpu").shared_negatives is False
 
 
+@pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
 @pytest.mark.parametrize("bad_value", [float("nan"), float("inf"), -float("inf"), -1e7])
-def test_divergence_check_catches_nan_infinite_and_huge_weights(bad_value):
+def test_divergence_check_catches_nan_infinite_and_huge_weights(bad_value, cpu_kernel):
     from torchw2v.config import TrainingConfig
     from torchw2v.sampling import noise_cum_table
+    from torchw2v.torch_steps import TorchSteps
     from torchw2v.trainer import Trainer, TrainingTables
 
-    syn0, syn1neg = torch.rand(5, 3), torch.zeros(5, 3)
+    config = TrainingConfig(sg=1)
+    syn0, syn1neg = np.random.default_rng(0).random((5, 3), dtype=np.float32), np.zeros((5, 3), np.float32)
     tables = TrainingTables(np.full(5, 2**32 - 1, np.uint32), noise_cum_table(np.arange(1, 6), 0.75))
-    trainer = Trainer(TrainingConfig(sg=1), syn0, syn1neg, tables, total_words=10)
+    if cpu_kernel == "native":
+        steps = native.NativeSteps(config, native.NativeKernel(syn0, syn1neg, tables.cum_table, negative=5))
+    else:
+        steps = TorchSteps(config, torch.from_numpy(syn0), torch.from_numpy(syn1neg), None, tables)
+    trainer = Trainer(config, steps, tables, total_words=10)
     trainer.check_finite(0, 0.025)  # healthy weights pass
     syn1neg[3, 1] = bad_value
     with pytest.raises(TrainingDiverged, match="alpha=0.025"):

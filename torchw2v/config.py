@@ -1,16 +1,22 @@
 """Settings: argument checks, device choice and the frozen training configuration.
 
+Nothing here imports torch unless a device argument needs it: on a machine without a GPU,
+``device="auto"`` resolves to ``"cpu"`` from the operating system's device files alone, so
+training with the native CPU kernels never loads torch (about 200 MiB of resident memory).
+
 >>> resolve_device("cpu")
-device(type='cpu')
+'cpu'
 >>> TrainingConfig(sg=1, window=0)
 Traceback (most recent call last):
 ...
 ValueError: window must be a positive integer, got 0
 """
 import logging
+import os
+import platform
+import re
+import sys
 from dataclasses import dataclass, field
-
-import torch
 
 logger = logging.getLogger(__name__)
 
@@ -18,22 +24,53 @@ logger = logging.getLogger(__name__)
 #: native CPU kernels (whose sequential updates need no small batches for stability).
 DEFAULT_BATCH_SIZE = {"cpu": 256, "cuda": 16384, "mps": 8192, "native": 2048}
 
+#: The weights' precisions (``dtype``), by name; float32 is the default.
+DTYPES = ("float32", "float64")
+
+#: How the weights are updated (``optimizer``), and Adam's default initial rate (``optimizer_lr``,
+#: that of the reference SGNS experiment on text8).
+OPTIMIZERS = ("sgd", "adam")
+DEFAULT_ADAM_LR = 0.002
+
+#: Default seconds a collective call may wait for the other ranks (``dist_timeout``).
+DEFAULT_DIST_TIMEOUT = 600.0
+
+#: Default raw words of its own shard each rank trains between synchronisations (``sync_words``):
+#: with 2 ranks on 2M words of Wikipedia (skip-gram, 3 epochs), 100k gave a single process's
+#: quality (WordSim-353 0.307 against 0.303), 200k a little less (0.292) and 500k clearly less (0.237).
+DEFAULT_SYNC_WORDS = 100_000
+
+#: Files whose presence means a GPU driver is installed: NVIDIA (Linux, WSL2) and AMD ROCm.
+GPU_DRIVER_FILES = ("/dev/nvidiactl", "/proc/driver/nvidia/version", "/dev/dxg", "/dev/kfd")
+
+_DEVICE_NAME = re.compile(r"(cpu|cuda|mps)(:\d+)?")
+
+
+def device_type(device):
+    """The type part of a device name: ``"cuda"`` for ``"cuda:1"``.
+
+    >>> device_type("cuda:1"), device_type("cpu")
+    ('cuda', 'cpu')
+    """
+    return device.split(":")[0]
+
 
 def default_batch_size(device, cpu_kernel):
     """The default ``batch_size`` for a device and CPU kernel.
 
-    >>> default_batch_size(torch.device("cpu"), "native"), default_batch_size(torch.device("cpu"), "torch")
-    (2048, 256)
+    >>> default_batch_size("cpu", "native"), default_batch_size("cpu", "torch"), default_batch_size("cuda:0", "native")
+    (2048, 256, 16384)
     """
-    if device.type == "cpu" and cpu_kernel == "native":
+    kind = device_type(device)
+    if kind == "cpu" and cpu_kernel == "native":
         return DEFAULT_BATCH_SIZE["native"]
-    return DEFAULT_BATCH_SIZE.get(device.type, DEFAULT_BATCH_SIZE["cpu"])
+    return DEFAULT_BATCH_SIZE.get(kind, DEFAULT_BATCH_SIZE["cpu"])
 
 
 def resolve_cpu_kernel(cpu_kernel, device, dtype):
     """``"native"`` or ``"torch"``: how CPU training runs (see ``TorchWord2Vec``'s ``cpu_kernel``).
 
-    >>> resolve_cpu_kernel("torch", torch.device("cpu"), torch.float32)
+    >>> resolve_cpu_kernel("torch", "cpu", "float32")
     'torch'
     """
     from torchw2v import native
@@ -44,16 +81,36 @@ def resolve_cpu_kernel(cpu_kernel, device, dtype):
         if not native.available():
             raise ValueError("cpu_kernel='native' but the native kernels are not built: reinstall torchw2v "
                              "where a C compiler is available, or use cpu_kernel='torch'")
-        if dtype != torch.float32:
+        if dtype != "float32":
             raise ValueError(f"cpu_kernel='native' trains float32 weights only, got dtype={dtype}")
         return "native"
-    if cpu_kernel == "auto" and device.type == "cpu" and dtype == torch.float32 and native.available():
+    if cpu_kernel == "auto" and device_type(device) == "cpu" and dtype == "float32" and native.available():
         return "native"
     return "torch"
 
 
+def gpu_driver_present():
+    """Whether a GPU could be here: an NVIDIA or ROCm driver, or Apple silicon (MPS).
+
+    Only looks at the operating system, so that ``device="auto"`` on a machine without one
+    needs no torch import (when torch is already imported, :func:`resolve_device` asks it).
+    """
+    if sys.platform == "darwin":
+        return platform.machine() == "arm64"
+    return any(os.path.exists(path) for path in GPU_DRIVER_FILES)
+
+
 def resolve_device(device):
-    """The torch device for a ``device`` argument: ``"auto"`` picks cuda, then mps, then cpu.
+    """The training device's name for a ``device`` argument: ``"auto"`` picks cuda, then mps, then cpu.
+
+    Parameters
+    ----------
+    device : str or torch.device or None
+
+    Returns
+    -------
+    str
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``; torch takes it wherever it takes a device.
 
     Raises
     ------
@@ -68,48 +125,59 @@ def resolve_device(device):
     ValueError: device='tpu9' is not a torch device (use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps')
     """
     if device is None or device == "auto":
+        if "torch" not in sys.modules and not gpu_driver_present():
+            return "cpu"
+        import torch
+
         if torch.cuda.is_available():
-            return torch.device("cuda")
+            return "cuda"
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(
-            f"device={device!r} is not a torch device (use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps')"
-        ) from None
-    if resolved.type == "cuda":
+            return "mps"
+        return "cpu"
+    name = str(device)
+    if not _DEVICE_NAME.fullmatch(name):
+        import torch
+
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(
+                f"device={device!r} is not a torch device (use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps')"
+            ) from None
+        raise ValueError(f"device={device!r} is not supported (use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps')")
+    kind = device_type(name)
+    if kind == "cpu":
+        return name
+    import torch
+
+    if kind == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"device={device!r} was asked for but CUDA is not available on this machine")
-        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        index = int(name.split(":")[1]) if ":" in name else None
+        if index is not None and index >= torch.cuda.device_count():
             raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s) are present")
-    elif resolved.type == "mps":
-        if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
-            raise ValueError(f"device={device!r} was asked for but MPS is not available on this machine")
-    elif resolved.type != "cpu":
-        raise ValueError(f"device={device!r} is not supported (use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps')")
-    return resolved
+    elif getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} was asked for but MPS is not available on this machine")
+    return name
 
 
 def resolve_dtype(dtype, device):
-    """The weights' dtype: float32 by default; float64 allowed (for checks), on CPU and CUDA.
+    """The weights' dtype name: ``"float32"`` by default; ``"float64"`` allowed (for checks), on CPU and CUDA.
 
-    >>> resolve_dtype("float64", torch.device("cpu"))
-    torch.float64
+    >>> resolve_dtype("float64", "cpu")
+    'float64'
     """
     if dtype is None:
-        return torch.float32
-    if isinstance(dtype, str):
-        dtype = getattr(torch, dtype, dtype)
-    if dtype not in (torch.float32, torch.float64):
+        return "float32"
+    name = str(dtype).replace("torch.", "")
+    if name not in DTYPES:
         raise ValueError(
             f"dtype={dtype!r} is not supported: use torch.float32 (default) or torch.float64; half precision "
             "loses the small sparse updates word2vec relies on"
         )
-    if dtype == torch.float64 and device.type == "mps":
+    if name == "float64" and device_type(device) == "mps":
         raise ValueError("dtype=torch.float64 is not available on MPS")
-    return dtype
+    return name
 
 
 def _positive_int(name, value):

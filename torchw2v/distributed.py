@@ -25,7 +25,7 @@ The scheme, step by step:
   delayed; averaging would divide each rank's learning by the number of ranks (measured on the
   Lee corpus with 2 ranks: the similarities of frequent words correlate with a single process's
   at 0.96-0.97 when summing, as two single-process seeds do, and at 0.65 when averaging). The
-  delay is what costs quality: keep ``sync_words`` small enough (see :data:`DEFAULT_SYNC_WORDS`).
+  delay is what costs quality: keep ``sync_words`` small enough (see :data:`torchw2v.config.DEFAULT_SYNC_WORDS`).
   The epoch ends with a last synchronisation after which all ranks hold bit-identical weights.
 - **Learning rate**: it follows the global progress, the raw words all ranks have trained
   (known at each synchronisation) over the corpus's words; between synchronisations a rank
@@ -51,17 +51,11 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from torchw2v.config import DEFAULT_DIST_TIMEOUT as DEFAULT_TIMEOUT  # defaults of dist_timeout, sync_words
+from torchw2v.config import DEFAULT_SYNC_WORDS
 from torchw2v.vocab import VocabScan
 
 logger = logging.getLogger(__name__)
-
-#: Default seconds a collective call may wait for the other ranks (``dist_timeout``).
-DEFAULT_TIMEOUT = 600.0
-
-#: Default raw words of its own shard each rank trains between synchronisations (``sync_words``):
-#: with 2 ranks on 2M words of Wikipedia (skip-gram, 3 epochs), 100k gave a single process's
-#: quality (WordSim-353 0.307 against 0.303), 200k a little less (0.292) and 500k clearly less (0.237).
-DEFAULT_SYNC_WORDS = 100_000
 
 #: Environment variables ``torchrun`` sets that the ``env://`` rendezvous needs.
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -132,7 +126,7 @@ def init_distributed(device, timeout=DEFAULT_TIMEOUT):
 
     Parameters
     ----------
-    device : torch.device
+    device : torch.device or str
         The resolved training device: CPU (Gloo) or CUDA (NCCL). A CUDA device without an
         index becomes ``cuda:LOCAL_RANK``.
     timeout : float, optional
@@ -159,6 +153,7 @@ def init_distributed(device, timeout=DEFAULT_TIMEOUT):
     ranks other than 0, the ``torchw2v`` logger is raised to WARNING: only rank 0
     logs progress.
     """
+    device = torch.device(device)
     if device.type not in ("cpu", "cuda"):
         raise ValueError(f"distributed=True trains on CUDA devices (NCCL) or on CPU (Gloo), not on {device.type}")
     if not dist.is_available():

@@ -19,12 +19,6 @@ The steps of :mod:`torchw2v.objectives` compute, for every row a batch touches, 
 """
 import torch
 
-OPTIMIZERS = ("sgd", "adam")
-"""Values of ``TorchWord2Vec``'s ``optimizer`` argument."""
-
-DEFAULT_ADAM_LR = 0.002
-"""Adam's default learning rate (that of the reference SGNS experiment on text8)."""
-
 
 class SparseRowAdam:
     """Adam (Kingma & Ba 2015) applied only to the rows that a batch touches.

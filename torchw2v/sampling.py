@@ -12,7 +12,6 @@ the same keep-probabilities and negative-sampling distribution as gensim's ``Wor
 True
 """
 import numpy as np
-import torch
 
 #: Scale of gensim's integer subsampling thresholds: a word is kept when a uniform random
 #: uint32 is at most its ``sample_int``.
@@ -102,35 +101,3 @@ def noise_cum_table(counts, ns_exponent, domain=CUM_TABLE_DOMAIN):
         return np.zeros(0, dtype=np.uint32)
     return np.round(cumulative / cumulative[-1] * domain).astype(np.uint32)
 
-
-class NoiseSampler:
-    """Draws negative-sampling noise words on the training device.
-
-    Draws ``r`` uniformly in ``[0, table[-1])`` and returns ``searchsorted(table, r)``,
-    exactly gensim's ``bisect_left`` on its cumulative table, with a seeded
-    ``torch.Generator`` on the device: no host round trip per batch.
-
-    Parameters
-    ----------
-    cum_table : numpy.ndarray of uint32
-        From :func:`noise_cum_table`.
-    device : torch.device
-    seed : int
-
-    Examples
-    --------
-    >>> sampler = NoiseSampler(noise_cum_table(np.array([1, 0, 1]), 1.0), torch.device("cpu"), seed=0)
-    >>> sorted(set(sampler.draw((100,)).tolist()))
-    [0, 2]
-    """
-
-    def __init__(self, cum_table, device, seed):
-        self.table = torch.as_tensor(np.asarray(cum_table, dtype=np.int64), device=device)
-        self.domain = int(cum_table[-1])
-        self.generator = torch.Generator(device=device)
-        self.generator.manual_seed(int(seed))
-
-    def draw(self, shape):
-        """Noise word indices of the given shape (int64, on the device)."""
-        draws = torch.randint(0, self.domain, shape, generator=self.generator, device=self.table.device)
-        return torch.searchsorted(self.table, draws)

@@ -1,15 +1,18 @@
 """The training loop: data preparation on a background thread, steps on the device.
 
 A producer thread turns corpus chunks into batches (subsampling, windows; numpy) while
-one or more training threads run the steps (torch ops release the GIL, so they all run
-at once). Several training threads update the shared weights without locks, as gensim's
-worker threads do (Hogwild); on a GPU one thread feeds the device. On CPU the steps run
-the compiled kernels of :mod:`torchw2v.native` when they are built (sequential SGD per
-pair, as gensim), else the batched torch ops of :mod:`torchw2v.objectives`.
-The learning rate decays linearly from ``alpha`` to ``min_alpha`` over all epochs of the
-call, by progress through the corpus, as gensim's ``_get_next_alpha``. The device is
-synchronised only when progress is logged (about once per ``report_delay`` seconds): to
-read the loss and to check that the weights are still finite.
+one or more training threads run the steps (the compiled kernels and torch ops release the
+GIL, so they all run at once). Several training threads update the shared weights without
+locks, as gensim's worker threads do (Hogwild); on a GPU one thread feeds the device.
+
+The steps come from a *steps* object, so this loop needs neither torch nor a device of its
+own: :class:`torchw2v.native.NativeSteps` (the compiled CPU kernels, sequential SGD per pair
+as gensim, on numpy weights; no torch import) or :class:`torchw2v.torch_steps.TorchSteps`
+(the batched torch ops of :mod:`torchw2v.objectives`, on any torch device). The learning
+rate decays linearly from ``alpha`` to ``min_alpha`` over all epochs of the call, by progress
+through the corpus, as gensim's ``_get_next_alpha``. The device is synchronised only when
+progress is logged (about once per ``report_delay`` seconds), to check that the weights are
+still finite, and at the end of training, to read the loss.
 """
 import ctypes
 import ctypes.util
@@ -21,13 +24,8 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from torchw2v.batching import context_windows, subsample, text_order_batches, window_batches
-from torchw2v.objectives import (
-    add_row_updates, cbow_step, hierarchical_softmax_targets, negative_targets, skipgram_step,
-)
-from torchw2v.sampling import NoiseSampler
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +123,7 @@ class TrainingReport:
 
 @dataclass
 class _PreparedBatch:
-    centers: object  # torch.Tensor, or numpy.ndarray for the native kernels
+    centers: object  # as the steps' ``prepare`` gives them
     contexts: object
     alpha: float
 
@@ -168,14 +166,19 @@ def learning_rate(alpha, min_alpha, progress):
 
 
 class Trainer:
-    """Runs epochs of negative-sampling training on given weights.
+    """Runs epochs of training with given steps.
 
     Parameters
     ----------
     config : torchw2v.config.TrainingConfig
-    syn0, syn1neg : torch.Tensor, shape (V, d)
-        Input and negative-sampling output weights on the training device, updated in
-        place (``syn1neg`` is unused when ``config.negative == 0``).
+    steps : torchw2v.native.NativeSteps or torchw2v.torch_steps.TorchSteps
+        Trains the weights, batch by batch. Its interface: ``text_order`` (whether batches keep
+        the text's order, or group windows of equal size), ``new_state(seed)`` (a training
+        thread's random state), ``prepare(centers, contexts)`` (a batch's numpy arrays in the form
+        ``step`` takes, on the producer thread), ``step(centers, contexts, alpha, state)`` (trains
+        a batch, returns its loss), ``zero_loss()`` and ``losses_to_numpy(values)`` (the running
+        loss's start, and recorded values read back), and ``largest_magnitude()`` (of the
+        weights, NaN if one is NaN).
     tables : TrainingTables
     total_examples, total_words : int, optional
         Sentences or raw words per epoch, for the learning rate and progress (one is needed).
@@ -184,14 +187,6 @@ class Trainer:
         workers). Only ``threads=1`` is reproducible.
     queue_factor : int, optional
         Batches prepared ahead, per training thread.
-    native_kernel : torchw2v.native.NativeKernel, optional
-        Run the steps with the compiled CPU kernels (sequential SGD per pair, as gensim)
-        instead of the batched torch ops.
-    syn1 : torch.Tensor, shape (V - 1, d), optional
-        Hierarchical-softmax output weights (with ``config.hs``).
-    optimizer : torchw2v.optimizers.SparseRowAdam, optional
-        Apply the torch steps' gradients with Adam, at the scheduled rate from ``config.alpha``
-        to ``config.min_alpha``, instead of gensim's SGD.
     synchronizer : torchw2v.distributed.WeightSynchronizer, optional
         Keeps the weights consistent with other processes training on other shards of the
         corpus. The trainer calls its ``global_counts(raw_words, sentences)`` to turn this
@@ -208,51 +203,35 @@ class Trainer:
     >>> from torchw2v.config import TrainingConfig
     >>> from torchw2v.corpus import EncodedCorpus
     >>> from torchw2v.sampling import noise_cum_table
+    >>> from torchw2v.torch_steps import TorchSteps
     >>> counts = np.array([3, 2, 1])
     >>> tables = TrainingTables(np.full(3, 2**32 - 1, np.uint32), noise_cum_table(counts, 0.75))
-    >>> syn0, syn1neg = torch.rand(3, 4), torch.zeros(3, 4)
-    >>> trainer = Trainer(TrainingConfig(sg=1, epochs=2), syn0, syn1neg, tables, total_words=6)
+    >>> config = TrainingConfig(sg=1, epochs=2)
+    >>> steps = TorchSteps(config, torch.rand(3, 4), torch.zeros(3, 4), None, tables)
+    >>> trainer = Trainer(config, steps, tables, total_words=6)
     >>> corpus = EncodedCorpus([["a", "b", "a", "c", "a", "b"]], {"a": 0, "b": 1, "c": 2}, 100)
     >>> trainer.train(corpus).raw_words
     12
     """
 
-    def __init__(self, config, syn0, syn1neg, tables, total_examples=None, total_words=None, threads=1,
-                 queue_factor=2, native_kernel=None, syn1=None, optimizer=None, synchronizer=None):
+    def __init__(self, config, steps, tables, total_examples=None, total_words=None, threads=1,
+                 queue_factor=2, synchronizer=None):
         if not total_examples and not total_words:
             raise ValueError(
                 "train() needs total_examples or total_words (the corpus size) for the learning-rate schedule; "
                 "after build_vocab on the same corpus use total_examples=model.corpus_count")
         self.config = config
-        self.syn0 = syn0
-        self.syn1neg = syn1neg
+        self.steps = steps
         self.tables = tables
         self.total_examples = total_examples
         self.total_words = total_words
-        self.device = syn0.device
-        self.syn1 = syn1
-        self.native_kernel = native_kernel
-        if optimizer is not None and native_kernel is not None:
-            raise ValueError("the native kernels apply gensim's SGD themselves: an optimizer needs the torch steps")
-        self.optimizer = optimizer
         self.synchronizer = synchronizer
-        if native_kernel is not None:
-            self.thread_states = [native_kernel.new_state(config.seed + i) for i in range(threads)]
-        elif config.negative:
-            self.thread_states = [NoiseSampler(tables.cum_table, self.device, config.seed + i) for i in range(threads)]
-        else:
-            self.thread_states = [None] * threads
-        if config.hs and native_kernel is None:
-            tree = tables.tree
-            self._codes = torch.as_tensor(tree.codes, device=self.device).to(syn0.dtype)
-            self._points = torch.as_tensor(tree.points, device=self.device)
-            depth = torch.arange(tree.codes.shape[1], device=self.device)
-            self._path_mask = depth[None, :] < torch.as_tensor(tree.lengths, device=self.device)[:, None]
+        self.thread_states = [steps.new_state(config.seed + i) for i in range(threads)]
         self.queue_size = max(2, queue_factor * threads)
         self.rng = np.random.default_rng(config.seed)
-        self._running_loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        self._running_loss = steps.zero_loss()  # replaced, never changed in place: recorded values stay
         self._loss_lock = threading.Lock()
-        self._loss_points = []  # (raw words since the start, running loss copied on the device)
+        self._loss_points = []  # (raw words since the start, running loss then)
         self._words_before_epoch = 0
 
     def _progress(self, epoch, raw_words, sentences):
@@ -268,7 +247,6 @@ class Trainer:
     def _produce(self, corpus, epoch, out, stop):
         """Producer thread body: put batches and chunk tallies of one epoch on ``out``."""
         config = self.config
-        pin = self.device.type == "cuda"
         raw_words = sentences = 0
         try:
             for chunk in corpus.chunks():
@@ -276,18 +254,14 @@ class Trainer:
                 end = self._progress(epoch, raw_words + chunk.raw_words, sentences + chunk.sentences)
                 ids, lengths = subsample(chunk.ids, chunk.sentence_lengths, self.tables.sample_ints, self.rng)
                 windows = context_windows(ids, lengths, config.window, config.shrink_windows, self.rng)
-                if self.native_kernel is not None:
+                if self.steps.text_order:
                     batches = list(text_order_batches(windows, config.batch_size))
                 else:
                     batches = list(window_batches(windows, config.batch_size, self.rng))
                 for i, batch in enumerate(batches):
                     # the rate decays batch by batch through the chunk
                     alpha = learning_rate(config.alpha, config.min_alpha, start + (end - start) * i / len(batches))
-                    centers, contexts = batch.centers, batch.contexts
-                    if self.native_kernel is None:
-                        centers, contexts = torch.from_numpy(centers), torch.from_numpy(contexts)
-                    if pin:
-                        centers, contexts = centers.pin_memory(), contexts.pin_memory()
+                    centers, contexts = self.steps.prepare(batch.centers, batch.contexts)
                     if not self._put(out, _PreparedBatch(centers, contexts, alpha), stop):
                         return
                 raw_words += chunk.raw_words
@@ -309,54 +283,24 @@ class Trainer:
         return False
 
     def _step(self, batch, state):
-        """One batch: ``state`` is the thread's NoiseSampler (torch; None without negative
-        sampling) or random state (native)."""
-        config = self.config
-        if self.native_kernel is not None:
-            loss = self.native_kernel.step(batch.centers, batch.contexts, batch.alpha, sg=config.sg,
-                                           cbow_mean=config.cbow_mean, state=state,
-                                           compute_loss=config.compute_loss)
-            if config.compute_loss:
-                with self._loss_lock:
-                    self._running_loss += loss
-            return
-        centers = batch.centers.to(self.device, non_blocking=True)
-        contexts = batch.contexts.to(self.device, non_blocking=True)
-        if self.optimizer is None:
-            lr, update = batch.alpha, add_row_updates
-        else:  # the steps then yield minus the gradients, which Adam scales itself
-            lr, update = 1.0, functools.partial(self.optimizer.update, lr=batch.alpha)
-        targets = []
-        if config.hs:
-            targets.append(hierarchical_softmax_targets(self.syn1, self._codes, self._points, self._path_mask,
-                                                        centers))
-        if config.negative:
-            targets.append(negative_targets(self.syn1neg, centers, state.draw((len(centers), config.negative))))
-        if config.sg:
-            loss = skipgram_step(self.syn0, centers, contexts, targets, lr, compute_loss=config.compute_loss,
-                                 update=update)
-        else:
-            loss = cbow_step(self.syn0, centers, contexts, targets, lr, cbow_mean=config.cbow_mean,
-                             compute_loss=config.compute_loss, update=update)
-        if loss is not None:
+        """One batch, with the training thread's random ``state``."""
+        loss = self.steps.step(batch.centers, batch.contexts, batch.alpha, state)
+        if self.config.compute_loss:
             with self._loss_lock:
-                self._running_loss += loss
+                self._running_loss = self._running_loss + loss
 
     def check_finite(self, epoch, alpha):
         """Raise :class:`TrainingDiverged` if a weight is NaN, infinite or absurdly large.
 
-        Synchronises the device. Each weight is read once (``aminmax``; NaN propagates),
-        so training threads writing meanwhile cannot fake a NaN as ``isfinite``'s double read
-        would. A magnitude over :data:`DIVERGED_MAGNITUDE` counts too: the native kernels
-        skip saturated pairs, so a far too high rate leaves huge finite weights, not NaN.
+        Synchronises the device. A magnitude over :data:`DIVERGED_MAGNITUDE` counts too: the
+        native kernels skip saturated pairs, so a far too high rate leaves huge finite weights,
+        not NaN.
         """
-        extremes = [torch.stack(torch.aminmax(weights)).abs() for weights in (self.syn0, self.syn1neg, self.syn1)
-                    if weights is not None and weights.numel()]  # no temporary the size of the weights
-        largest = torch.cat(extremes).max()
-        if not bool(largest <= DIVERGED_MAGNITUDE):
+        largest = self.steps.largest_magnitude()
+        if not largest <= DIVERGED_MAGNITUDE:
             raise TrainingDiverged(
                 f"training diverged in epoch {epoch}: the weights became NaN, infinite or huge (|w| = "
-                f"{float(largest):g}) at learning rate alpha={alpha:g}. Lower alpha (gensim's default is 0.025) "
+                f"{largest:g}) at learning rate alpha={alpha:g}. Lower alpha (gensim's default is 0.025) "
                 "and train a fresh model; this model's vectors are not usable."
             )
 
@@ -392,7 +336,7 @@ class Trainer:
         if self._loss_points:
             words, losses = zip(*self._loss_points)
             report.loss_curve.words = np.array(words, dtype=np.int64)
-            report.loss_curve.loss = torch.stack(losses).cpu().numpy()
+            report.loss_curve.loss = self.steps.losses_to_numpy(losses)
         logger.info(
             "training on %i raw words (%i effective words) took %.1fs, %.0f effective words/s",
             report.raw_words, report.trained_words, report.elapsed, report.trained_words / max(report.elapsed, 1e-9),
@@ -484,9 +428,8 @@ class Trainer:
             if bar is not None:  # by the (global, with a synchronizer) progress of the call
                 bar.update(round(self._progress(epoch, tally.raw_words, tally.sentences) * bar.total) - bar.n)
             if self.config.compute_loss:
-                with self._loss_lock:
-                    running_loss = self._running_loss.clone()  # a device copy: no wait for the device
-                self._loss_points.append((self._words_before_epoch + tally.raw_words, running_loss))
+                with self._loss_lock:  # a reference, not a read: no wait for the device
+                    self._loss_points.append((self._words_before_epoch + tally.raw_words, self._running_loss))
             now = time.perf_counter()
             if now - tally.last_report < self.config.report_delay:
                 return

@@ -4,7 +4,9 @@ The class takes gensim 4's ``Word2Vec`` arguments with the same names, defaults 
 meaning, plus the torch ones (``device``, ``batch_size``, ``dtype``, ``progress_bar``, ``cpu_kernel``)
 and those of distributed training (``distributed``, ``sync_words``, ``dist_timeout``).
 Its vocabulary lives in a real ``gensim.models.KeyedVectors`` (``model.wv``), so every
-gensim tool works on the result.
+gensim tool works on the result. torch is imported only when training needs it: the native
+CPU kernels train numpy weights without it (and ``device="auto"`` looks for a GPU driver
+before it asks torch), which saves torch's ~200 MiB of resident memory.
 
 >>> from gensim.test.utils import common_texts
 >>> model = TorchWord2Vec(common_texts, vector_size=16, window=2, min_count=1, sg=1, epochs=3, device="cpu")
@@ -15,25 +17,24 @@ True
 >>> model.to_gensim().syn1neg.shape
 (12, 16)
 """
+import contextlib
 import logging
 import os
 import warnings
 from timeit import default_timer
 
 import numpy as np
-import torch
 from gensim.models import KeyedVectors
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
-from torchw2v import distributed as dist_training
-from torchw2v import export, persistence
+from torchw2v import export
 from torchw2v.config import (
-    TrainingConfig, check_model_params, default_batch_size, resolve_cpu_kernel, resolve_device, resolve_dtype,
+    DEFAULT_ADAM_LR, DEFAULT_DIST_TIMEOUT, DEFAULT_SYNC_WORDS, OPTIMIZERS, TrainingConfig, check_model_params,
+    default_batch_size, device_type, resolve_cpu_kernel, resolve_device, resolve_dtype,
 )
 from torchw2v.corpus import EncodedCorpus, check_corpus, iter_sentences
 from torchw2v.huffman import assign_to_keyed_vectors, huffman_tree
-from torchw2v.native import NativeKernel
-from torchw2v.optimizers import DEFAULT_ADAM_LR, OPTIMIZERS, SparseRowAdam
+from torchw2v.native import NativeKernel, NativeSteps
 from torchw2v.sampling import noise_cum_table
 from torchw2v.trainer import LossCurve, Trainer, TrainingTables
 from torchw2v.vocab import prepare_vocab, scan_vocab
@@ -41,6 +42,13 @@ from torchw2v.vocab import prepare_vocab, scan_vocab
 logger = logging.getLogger(__name__)
 
 REAL = np.float32
+
+
+def _distributed():
+    """:mod:`torchw2v.distributed`, imported when first needed (it imports torch)."""
+    from torchw2v import distributed
+
+    return distributed
 
 
 class TorchWord2Vec:
@@ -112,11 +120,13 @@ class TorchWord2Vec:
         Draw each center's effective window uniformly from ``1..window``.
     device : str or torch.device, optional
         ``"auto"`` (cuda, then mps, then cpu), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+        ``"auto"`` only imports torch to ask for a GPU when a GPU driver is installed (NVIDIA,
+        ROCm, WSL2) or on Apple silicon.
     batch_size : int, optional
         Center words per training step (default: 2048 with the native CPU kernels, 256 with
         torch ops on CPU, 16384 on CUDA, 8192 on MPS).
     dtype : torch.dtype or str, optional
-        Training precision: float32 (default) or float64.
+        Training precision: float32 (default) or float64 (trained on the batched torch steps).
     progress_bar : bool, optional
         Show a tqdm bar while training.
     cpu_kernel : {"auto", "native", "torch"}, optional
@@ -149,7 +159,7 @@ class TorchWord2Vec:
         With ``distributed``: raw words of its own shard each rank trains between two
         synchronisations of the weights (fewer: closer to a single process, more traffic; the
         default was measured to match a single process's quality, see
-        :data:`torchw2v.distributed.DEFAULT_SYNC_WORDS`).
+        :data:`torchw2v.config.DEFAULT_SYNC_WORDS`).
     dist_timeout : float, optional
         With ``distributed``: seconds a rank waits for the others at a collective call before
         it stops with :class:`torchw2v.distributed.DistributedTrainingError` (with Gloo, a
@@ -157,6 +167,10 @@ class TorchWord2Vec:
 
     Attributes
     ----------
+    device : str
+        The training device's name (``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``), as torch takes it.
+    dtype : str
+        The training precision's name, ``"float32"`` or ``"float64"``.
     wv : gensim.models.KeyedVectors
         The word (input) vectors; :meth:`keyed_vectors` gives the input+output average.
     loss_curve : torchw2v.trainer.LossCurve
@@ -178,8 +192,8 @@ class TorchWord2Vec:
         trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
         comment=None, max_final_vocab=None, shrink_windows=True,
         *, device="auto", batch_size=None, dtype=None, progress_bar=False, cpu_kernel="auto", shared_negatives=True,
-        optimizer="sgd", optimizer_lr=None, distributed=False, sync_words=dist_training.DEFAULT_SYNC_WORDS,
-        dist_timeout=dist_training.DEFAULT_TIMEOUT,
+        optimizer="sgd", optimizer_lr=None, distributed=False, sync_words=DEFAULT_SYNC_WORDS,
+        dist_timeout=DEFAULT_DIST_TIMEOUT,
     ):
         check_model_params(vector_size, window, min_count, epochs, negative, hs, sample, alpha, min_alpha,
                            workers, max_vocab_size, max_final_vocab, batch_words)
@@ -238,8 +252,8 @@ class TorchWord2Vec:
         self.sync_words = sync_words
         self.dist_context = None  # a torchw2v.distributed.DistributedContext with distributed=True
         if distributed:
-            self.dist_context = dist_training.init_distributed(self.device, dist_timeout)
-            self.device = self.dist_context.device
+            self.dist_context = _distributed().init_distributed(self.device, dist_timeout)
+            self.device = str(self.dist_context.device)
 
         self.wv = KeyedVectors(self.vector_size)
         self.wv.vectors_lockf = np.ones(1, dtype=REAL)
@@ -299,7 +313,7 @@ class TorchWord2Vec:
         scan = scan_vocab(self._sentences(corpus_iterable, corpus_file), max_vocab_size=self.max_vocab_size,
                           trim_rule=trim_rule, progress_per=progress_per)
         if self.dist_context is not None:
-            scan = dist_training.merge_vocab_scans(scan, self.dist_context)
+            scan = _distributed().merge_vocab_scans(scan, self.dist_context)
         if scan.total_words == 0:
             raise ValueError("the corpus is empty: it has no words to build a vocabulary from")
         self.corpus_count = scan.corpus_count
@@ -343,7 +357,7 @@ class TorchWord2Vec:
                 f"among the {len(self.raw_vocab)} word types seen; lower min_count (or max_final_vocab/trim_rule)"
             )
         if self.dist_context is not None:
-            dist_training.check_same_vocabulary(self.wv, self.dist_context)
+            _distributed().check_same_vocabulary(self.wv, self.dist_context)
         if not keep_raw_vocab:
             self.raw_vocab = {}
         self._prepare_tables()
@@ -356,7 +370,7 @@ class TorchWord2Vec:
         sentences = iter_sentences(corpus_iterable, corpus_file)
         if self.dist_context is None:
             return sentences
-        return dist_training.shard(sentences, self.dist_context.rank, self.dist_context.world_size)
+        return _distributed().shard(sentences, self.dist_context.rank, self.dist_context.world_size)
 
     def _prepare_tables(self):
         """Derived per-word tables: the noise table (negative) and the Huffman tree (hs)."""
@@ -466,27 +480,22 @@ class TorchWord2Vec:
             "window=%s shrink_windows=%s batch_size=%i optimizer=%s%s",
             self.device, len(self.wv), self.layer1_size, self.sg, self.hs, self.sample, self.negative,
             self.window, self.shrink_windows, self.batch_size, self.optimizer,
-            f" cpu_kernel={self.cpu_kernel}" if self.device.type == "cpu" else "",
+            f" cpu_kernel={self.cpu_kernel}" if device_type(self.device) == "cpu" else "",
         )
         callbacks = list(callbacks)
-        syn0, syn1neg, syn1 = self._device_weights()
-        cpu = self.device.type == "cpu"
-        native_kernel = None
-        if cpu and self.cpu_kernel == "native":
-            native_kernel = NativeKernel(self.wv.vectors, self.syn1neg, self.cum_table, self.negative,
-                                         syn1=self.syn1, tree=self.huffman, shared_negatives=self.shared_negatives)
         tables = TrainingTables(self.wv.expandos["sample_int"], self.cum_table, self.huffman)
-        optimizer = None
-        if self.optimizer == "adam":
-            optimizer = SparseRowAdam([syn0, syn1neg, syn1], lr=config.alpha)
+        if self._native():
+            weights = (self.wv.vectors, self.syn1neg, self.syn1)
+            steps = NativeSteps(config, NativeKernel(*weights[:2], self.cum_table, self.negative, syn1=self.syn1,
+                                                     tree=self.huffman, shared_negatives=self.shared_negatives))
+        else:
+            weights = self._device_weights()
+            steps = self._torch_steps(config, weights, tables)
         synchronizer = None
         if self.dist_context is not None:
-            trained = [syn0] + ([syn1neg] if self.negative else []) + ([syn1] if self.hs else [])
-            synchronizer = dist_training.WeightSynchronizer(trained, self.dist_context, self.sync_words)
-        trainer = Trainer(config, syn0, syn1neg, tables, syn1=syn1,
-                          total_examples=total_examples, total_words=total_words,
-                          threads=self._training_threads(), queue_factor=queue_factor,
-                          native_kernel=native_kernel, optimizer=optimizer, synchronizer=synchronizer)
+            synchronizer = self._synchronizer(weights)
+        trainer = Trainer(config, steps, tables, total_examples=total_examples, total_words=total_words,
+                          threads=self._training_threads(), queue_factor=queue_factor, synchronizer=synchronizer)
         corpus = EncodedCorpus(self._sentences(corpus_iterable, corpus_file), self.wv.key_to_index,
                                config.chunk_words)
 
@@ -496,22 +505,19 @@ class TorchWord2Vec:
 
         def on_epoch_end(epoch):
             if callbacks:
-                self._store_weights(syn0, syn1neg, syn1)
+                self._store_weights(*weights)
             for callback in callbacks:
                 callback.on_epoch_end(self)
 
         for callback in callbacks:
             callback.on_train_begin(self)
         start = default_timer()
-        threads = torch.get_num_threads()
-        if cpu:
-            torch.set_num_threads(1)  # parallelism comes from the training threads
         try:
-            report = trainer.train(corpus, on_epoch_begin, on_epoch_end)
+            with self._torch_threads():
+                report = trainer.train(corpus, on_epoch_begin, on_epoch_end)
         finally:
-            torch.set_num_threads(threads)
             corpus.close()
-            self._store_weights(syn0, syn1neg, syn1)
+            self._store_weights(*weights)
         self.total_train_time += default_timer() - start
         self.running_training_loss = report.loss if synchronizer is None else synchronizer.sum_over_ranks(report.loss)
         self.loss_curve = report.loss_curve
@@ -522,29 +528,70 @@ class TorchWord2Vec:
             callback.on_train_end(self)
         return report.trained_words, report.raw_words
 
+    def _native(self):
+        """Whether training runs the native CPU kernels (on the numpy weights, without torch)."""
+        return device_type(self.device) == "cpu" and self.cpu_kernel == "native"
+
     def _training_threads(self):
         """Concurrent training threads: ``workers`` (at most the cores) on CPU, one on an accelerator."""
-        if self.device.type != "cpu":
+        if device_type(self.device) != "cpu":
             return 1
         return max(1, min(self.workers, os.cpu_count() or 1))
 
+    def _torch_steps(self, config, weights, tables):
+        """The batched torch steps on ``weights``, with Adam when ``optimizer="adam"``."""
+        from torchw2v.torch_steps import TorchSteps
+
+        optimizer = None
+        if self.optimizer == "adam":
+            from torchw2v.optimizers import SparseRowAdam
+
+            optimizer = SparseRowAdam(list(weights), lr=config.alpha)
+        return TorchSteps(config, *weights, tables, optimizer=optimizer)
+
+    def _synchronizer(self, weights):
+        """The distributed weight synchronizer of the weights in use (as tensors sharing their memory)."""
+        import torch
+
+        tensors = [torch.from_numpy(w) if isinstance(w, np.ndarray) else w for w in weights]
+        trained = [tensors[0]] + ([tensors[1]] if self.negative else []) + ([tensors[2]] if self.hs else [])
+        return _distributed().WeightSynchronizer(trained, self.dist_context, self.sync_words)
+
+    @contextlib.contextmanager
+    def _torch_threads(self):
+        """With the torch steps on CPU, one torch thread per training thread (parallelism comes from them)."""
+        if self._native() or device_type(self.device) != "cpu":
+            yield
+            return
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+
     def _weights_shared(self):
-        """Whether training tensors share memory with ``wv.vectors``/``syn1neg``/``syn1`` (CPU, float32)."""
-        return self.device.type == "cpu" and self.dtype == torch.float32
+        """Whether training weights share memory with ``wv.vectors``/``syn1neg``/``syn1`` (CPU, float32)."""
+        return device_type(self.device) == "cpu" and self.dtype == "float32"
 
     def _device_weights(self):
         """The weights as tensors on the training device."""
+        import torch
+
         if self._weights_shared():
             return tuple(torch.from_numpy(w) for w in (self.wv.vectors, self.syn1neg, self.syn1))
-        return tuple(torch.as_tensor(w, device=self.device).to(self.dtype)
+        dtype = getattr(torch, self.dtype)
+        return tuple(torch.as_tensor(w, device=self.device).to(dtype)
                      for w in (self.wv.vectors, self.syn1neg, self.syn1))
 
     def _store_weights(self, syn0, syn1neg, syn1):
         """Copy device weights back into ``wv.vectors``/``syn1neg``/``syn1`` (no-op when they share memory)."""
         if not self._weights_shared():
-            self.wv.vectors[:] = syn0.detach().to("cpu", torch.float32).numpy()
-            self.syn1neg[:] = syn1neg.detach().to("cpu", torch.float32).numpy()
-            self.syn1[:] = syn1.detach().to("cpu", torch.float32).numpy()
+            self.wv.vectors[:] = syn0.detach().cpu().float().numpy()
+            self.syn1neg[:] = syn1neg.detach().cpu().float().numpy()
+            self.syn1[:] = syn1.detach().cpu().float().numpy()
         self.wv.norms = None
 
     def get_latest_training_loss(self):
@@ -609,6 +656,8 @@ class TorchWord2Vec:
         With ``distributed``, only rank 0 writes (every rank holds the same model); the file
         loads as an ordinary model, without ``torch.distributed``.
         """
+        from torchw2v import persistence
+
         if self.dist_context is not None and not self.dist_context.is_main:
             logger.debug("rank %i does not write %s: rank 0 does", self.dist_context.rank, fname)
             return
@@ -626,6 +675,8 @@ class TorchWord2Vec:
         >>> TorchWord2Vec.load(path, device="cpu").wv.index_to_key == m.wv.index_to_key
         True
         """
+        from torchw2v import persistence
+
         return persistence.load(cls, fname, device=device)
 
     def __str__(self):

@@ -121,6 +121,10 @@ class NativeKernel:
         self.shared_negatives = bool(shared_negatives and negative)
         self.negative = int(negative)
 
+    def weights(self):
+        """The weight matrices the kernels update (the input vectors first)."""
+        return [self._arrays[name] for name in ("syn0", "syn1neg", "syn1") if name in self._arrays]
+
     def new_state(self, seed):
         """A per-thread random state (word2vec's 48-bit LCG), seeded."""
         return ctypes.c_uint64(int(seed) & 0xFFFFFFFFFFFF)
@@ -151,3 +155,70 @@ class NativeKernel:
             return _LIBRARY.w2v_skipgram(*args, int(compute_loss), work.ctypes.data_as(_FLOAT_P),
                                          _INT64_P() if noise is None else noise.ctypes.data_as(_INT64_P))
         return _LIBRARY.w2v_cbow(*args, int(cbow_mean), int(compute_loss), work.ctypes.data_as(_FLOAT_P))
+
+
+class NativeSteps:
+    """The trainer's steps with the native kernels: the interface of :class:`torchw2v.torch_steps.TorchSteps`
+    on numpy weights, without torch.
+
+    Parameters
+    ----------
+    config : torchw2v.config.TrainingConfig
+    kernel : NativeKernel
+        The kernels, bound to the weights they update.
+
+    Attributes
+    ----------
+    text_order : bool
+        True: the trainer hands the windows over in text order, as gensim's sequential SGD sees them.
+
+    Examples
+    --------
+    >>> from torchw2v.config import TrainingConfig
+    >>> from torchw2v.sampling import noise_cum_table
+    >>> if available():
+    ...     syn0 = np.full((3, 4), 0.1, np.float32); syn1neg = np.zeros((3, 4), np.float32)
+    ...     kernel = NativeKernel(syn0, syn1neg, noise_cum_table(np.array([3, 2, 1]), 0.75), negative=2)
+    ...     steps = NativeSteps(TrainingConfig(sg=1), kernel)
+    ...     loss = steps.step(*steps.prepare(np.array([0]), np.array([[1, 2]])), 0.1, steps.new_state(1))
+    ...     loss == 0.0 and 0.1 <= steps.largest_magnitude() < 1
+    ... else:
+    ...     True
+    True
+    """
+
+    text_order = True
+
+    def __init__(self, config, kernel):
+        self.config = config
+        self.kernel = kernel
+
+    def new_state(self, seed):
+        """A training thread's random state."""
+        return self.kernel.new_state(seed)
+
+    @staticmethod
+    def prepare(centers, contexts):
+        """The kernels take the batch's numpy arrays as they are."""
+        return centers, contexts
+
+    def step(self, centers, contexts, alpha, state):
+        """Train one batch at learning rate ``alpha``; returns its loss (0.0 unless ``compute_loss``)."""
+        config = self.config
+        return self.kernel.step(centers, contexts, alpha, sg=config.sg, cbow_mean=config.cbow_mean, state=state,
+                                compute_loss=config.compute_loss)
+
+    @staticmethod
+    def zero_loss():
+        """The running loss's start."""
+        return 0.0
+
+    @staticmethod
+    def losses_to_numpy(losses):
+        """Running-loss values as a float64 array."""
+        return np.asarray(losses, dtype=np.float64)
+
+    def largest_magnitude(self):
+        """The largest ``|w|`` over the weights the kernels update (NaN if any is NaN)."""
+        extremes = [(weights.min(), weights.max()) for weights in self.kernel.weights()]
+        return float(np.max(np.abs(extremes)))  # NaN propagates
