@@ -51,6 +51,21 @@ def _distributed():
     return distributed
 
 
+def _grown(weights, rows):
+    """``weights`` resized to ``rows`` rows, new rows zero (in a new array whose pages are only
+    touched when trained), or ``weights`` itself when it has that many.
+
+    >>> _grown(np.ones((1, 2), np.float32), 2).tolist()
+    [[1.0, 1.0], [0.0, 0.0]]
+    """
+    if len(weights) == rows:
+        return weights
+    grown = np.zeros((rows, weights.shape[1]), dtype=weights.dtype)
+    kept = min(rows, len(weights))
+    grown[:kept] = weights[:kept]
+    return grown
+
+
 class TorchWord2Vec:
     """Word2vec (skip-gram or CBOW with negative sampling) trained on a torch device.
 
@@ -319,6 +334,7 @@ class TorchWord2Vec:
         self.corpus_count = scan.corpus_count
         self.corpus_total_words = scan.total_words
         self.raw_vocab = scan.raw_vocab
+        del scan  # the raw counts go once prepared (unless keep_raw_vocab), before the weights come
         self._prepare(update=update, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
 
     def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None, trim_rule=None,
@@ -388,11 +404,11 @@ class TorchWord2Vec:
             self.wv.vectors = np.zeros((0, self.vector_size), dtype=REAL)
             self.syn1neg = np.zeros((0, self.layer1_size), dtype=REAL)
             self.syn1 = np.zeros((0, self.layer1_size), dtype=REAL)
-        gained = len(self.wv) - len(self.wv.vectors)
         self.wv.resize_vectors(seed=self.seed)  # gensim's initialisation: uniform in [-1, 1) / vector_size
         self.wv.vectors_lockf = np.ones(1, dtype=REAL)
-        self.syn1neg = np.vstack([self.syn1neg, np.zeros((gained, self.layer1_size), dtype=REAL)])
-        self.syn1 = np.vstack([self.syn1, np.zeros((gained, self.layer1_size), dtype=REAL)])
+        # as gensim, output weights only for the objectives in use
+        self.syn1neg = _grown(self.syn1neg, len(self.wv) if self.negative else 0)
+        self.syn1 = _grown(self.syn1, len(self.wv) if self.hs else 0)
 
     def estimate_memory(self, vocab_size=None, report=None):
         """Bytes the model's tables take, with gensim's estimate for the vocabulary itself.
