@@ -117,3 +117,26 @@ def test_state_advances_and_seeds_differ():
 def test_kernel_rejects_arrays_it_cannot_update():
     with pytest.raises(ValueError, match="float32"):
         native.NativeKernel(np.zeros((3, 2)), np.zeros((3, 2), np.float32), np.array([1, 2, 3], np.uint32), 1)
+
+
+@pytest.mark.parametrize("sg", [0, 1], ids=["cbow", "skipgram"])
+def test_empty_windows_keep_the_noise_draw_order(sg):
+    """Noise words drawn a window ahead are the draws the reference makes when the window
+    trains, also around windows without context words (which draw nothing in CBOW)."""
+    rng = np.random.default_rng(1)
+    vocab, dim, negative = 10, 6, 3
+    cum_table = noise_cum_table(rng.integers(1, 40, vocab), 0.75)
+    syn0 = ((rng.random((vocab, dim)) - 0.5) / dim).astype(np.float32)
+    syn1neg = (rng.random((vocab, dim)) - 0.5).astype(np.float32)
+    centers = np.array([0, 1, 2, 3, 4])
+    contexts = np.array([[-1, -1], [5, 6], [-1, -1], [-1, -1], [7, -1]])
+    ref0, ref1 = syn0.astype(np.float64), syn1neg.astype(np.float64)
+    outputs = (ref1, negative, ReferenceNoise(cum_table, 9), None, None)
+    expected_loss = reference_step(ref0, outputs, centers, contexts, 0.5, sg, True, shared_negatives=bool(sg))
+    kernel = native.NativeKernel(syn0, syn1neg, cum_table, negative, shared_negatives=bool(sg))
+    state = kernel.new_state(9)
+    loss = kernel.step(centers, contexts, 0.5, sg=bool(sg), cbow_mean=True, state=state, compute_loss=True)
+    np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(syn1neg, ref1, rtol=1e-4, atol=1e-6)
+    assert loss == pytest.approx(expected_loss, rel=1e-4)
+    assert state.value == outputs[2].state  # as many draws as the reference, no more

@@ -59,7 +59,7 @@ def _load_library():
             continue
         skipgram.restype = cbow.restype = ctypes.c_double
         skipgram.argtypes = _BATCH + [ctypes.c_int, _FLOAT_P, _INT64_P]
-        cbow.argtypes = _BATCH + [ctypes.c_int, ctypes.c_int, _FLOAT_P]
+        cbow.argtypes = _BATCH + [ctypes.c_int, ctypes.c_int, _FLOAT_P, _INT64_P]
         return library
     return None
 
@@ -92,7 +92,9 @@ class NativeKernel:
     shared_negatives : bool, optional
         Skip-gram: draw the noise words once per center and share them among its context
         words (Ji et al. 2016), instead of fresh for every pair as gensim does. The rows of a
-        window's noise words then stay in cache through the window.
+        window's noise words then stay in cache through the window. (CBOW has one noise draw
+        per center anyway: gensim's; like skip-gram's shared ones, they are drawn one window
+        ahead, in the same order, so that their rows are fetched while the previous window trains.)
     """
 
     def __init__(self, syn0, syn1neg, cum_table, negative, syn1=None, tree=None, shared_negatives=False):
@@ -150,11 +152,13 @@ class NativeKernel:
         work = np.empty(2 * self.dim, dtype=np.float32)
         args = (ctypes.byref(self._model), centers.ctypes.data_as(_INT64_P), contexts.ctypes.data_as(_INT64_P),
                 len(centers), contexts.shape[1], float(alpha), ctypes.byref(state))
+        # room for two windows' noise words: CBOW's drawn a window ahead, skip-gram's shared ones
+        noise = np.empty(2 * self.negative, dtype=np.int64) if self.negative else None
+        noise_p = _INT64_P() if noise is None else noise.ctypes.data_as(_INT64_P)
         if sg:
-            noise = np.empty(2 * self.negative, dtype=np.int64) if self.shared_negatives else None
             return _LIBRARY.w2v_skipgram(*args, int(compute_loss), work.ctypes.data_as(_FLOAT_P),
-                                         _INT64_P() if noise is None else noise.ctypes.data_as(_INT64_P))
-        return _LIBRARY.w2v_cbow(*args, int(cbow_mean), int(compute_loss), work.ctypes.data_as(_FLOAT_P))
+                                         noise_p if self.shared_negatives else _INT64_P())
+        return _LIBRARY.w2v_cbow(*args, int(cbow_mean), int(compute_loss), work.ctypes.data_as(_FLOAT_P), noise_p)
 
 
 class NativeSteps:

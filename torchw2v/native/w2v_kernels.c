@@ -67,6 +67,16 @@ static inline void prefetch_row(const float *row, int64_t dim) {
     for (int64_t i = 0; i < dim; i += 16) __builtin_prefetch(row + i);
 }
 
+/* Ask for the output rows a target word trains against: its Huffman path (hs) and its row of
+ * syn1neg (negative sampling). */
+static inline void prefetch_target(const Model *m, int64_t target) {
+    if (m->hs) {
+        const int64_t *point = m->points + target * m->depth;
+        for (int32_t j = 0; j < m->lengths[target]; j++) prefetch_row(m->syn1 + point[j] * m->dim, m->dim);
+    }
+    if (m->negative) prefetch_row(m->syn1neg + target * m->dim, m->dim);
+}
+
 static inline void axpy(float alpha, const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
@@ -133,7 +143,7 @@ FAST_CLONES double w2v_skipgram(const Model *m, const int64_t *centers, const in
             const int64_t *next_window = contexts + (b + 1) * width;
             for (int64_t c = 0; c < width; c++)
                 if (next_window[c] >= 0) prefetch_row(m->syn0 + next_window[c] * dim, dim);
-            if (negative) prefetch_row(m->syn1neg + centers[b + 1] * dim, dim);
+            prefetch_target(m, centers[b + 1]);
             if (noise) {
                 int64_t *next = noise + ((b + 1) & 1) * negative;
                 for (int64_t d = 0; d < negative; d++) {
@@ -154,21 +164,41 @@ FAST_CLONES double w2v_skipgram(const Model *m, const int64_t *centers, const in
     return loss;
 }
 
+/* Whether a window has a context word. */
+static inline int has_context(const int64_t *window, int64_t width) {
+    for (int64_t c = 0; c < width; c++)
+        if (window[c] >= 0) return 1;
+    return 0;
+}
+
 /* CBOW: the mean (cbow_mean) or sum of the context vectors predicts the center word; every
- * context word gets the hidden vector's update (divided by the context size when summed). */
+ * context word gets the hidden vector's update (divided by the context size when summed).
+ * The next window's rows are prefetched while this one trains; with `noise` (room for 2K
+ * words), so are its noise words', drawn one window ahead: the same draws in the same order
+ * as drawing them when the window trains (gensim's). */
 FAST_CLONES double w2v_cbow(const Model *m, const int64_t *centers, const int64_t *contexts, int64_t batch,
                             int64_t width, float alpha, uint64_t *state, int cbow_mean, int compute_loss,
-                            float *work) {
+                            float *work, int64_t *noise) {
     double loss = 0.0;
-    int64_t dim = m->dim;
+    int64_t dim = m->dim, negative = m->negative;
     float *hidden = work, *neu1e = work + dim;
+    if (noise && batch > 0 && has_context(contexts, width))
+        for (int64_t d = 0; d < negative; d++) noise[d] = draw_noise(m, state);
     for (int64_t b = 0; b < batch; b++) {
         const int64_t *window = contexts + b * width;
+        int64_t *current = noise ? noise + (b & 1) * negative : NULL;
         int count = 0;
         if (b + 1 < batch) { /* fetch the next window's rows while this one trains */
             for (int64_t c = 0; c < width; c++)
                 if (window[width + c] >= 0) prefetch_row(m->syn0 + window[width + c] * dim, dim);
-            if (m->negative) prefetch_row(m->syn1neg + centers[b + 1] * dim, dim);
+            prefetch_target(m, centers[b + 1]);
+            if (noise && has_context(window + width, width)) {
+                int64_t *next = noise + ((b + 1) & 1) * negative;
+                for (int64_t d = 0; d < negative; d++) {
+                    next[d] = draw_noise(m, state);
+                    prefetch_row(m->syn1neg + next[d] * dim, dim);
+                }
+            }
         }
         memset(hidden, 0, dim * sizeof(float));
         for (int64_t c = 0; c < width; c++) {
@@ -179,7 +209,7 @@ FAST_CLONES double w2v_cbow(const Model *m, const int64_t *centers, const int64_
         if (count == 0) continue;
         if (cbow_mean) for (int64_t i = 0; i < dim; i++) hidden[i] /= (float)count;
         memset(neu1e, 0, dim * sizeof(float));
-        loss += train_target(m, hidden, neu1e, centers[b], alpha, state, NULL, compute_loss);
+        loss += train_target(m, hidden, neu1e, centers[b], alpha, state, current, compute_loss);
         float scale = cbow_mean ? 1.0f : 1.0f / (float)count;
         for (int64_t c = 0; c < width; c++) {
             if (window[c] < 0) continue;
