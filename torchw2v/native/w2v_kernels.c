@@ -77,6 +77,14 @@ static inline void prefetch_target(const Model *m, int64_t target) {
     if (m->negative) prefetch_row(m->syn1neg + target * m->dim, m->dim);
 }
 
+/* Draw a window's K noise words into `noise` and ask for their rows. */
+static inline void draw_noise_words(const Model *m, uint64_t *state, int64_t *noise) {
+    for (int64_t d = 0; d < m->negative; d++) {
+        noise[d] = draw_noise(m, state);
+        prefetch_row(m->syn1neg + noise[d] * m->dim, m->dim);
+    }
+}
+
 static inline void axpy(float alpha, const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
@@ -135,8 +143,7 @@ FAST_CLONES double w2v_skipgram(const Model *m, const int64_t *centers, const in
                                 int64_t *noise) {
     double loss = 0.0;
     int64_t dim = m->dim, negative = m->negative;
-    if (noise && batch > 0)
-        for (int64_t d = 0; d < negative; d++) noise[d] = draw_noise(m, state);
+    if (noise && batch > 0) draw_noise_words(m, state, noise);
     for (int64_t b = 0; b < batch; b++) {
         int64_t *current = noise ? noise + (b & 1) * negative : NULL;
         if (b + 1 < batch) {
@@ -144,13 +151,7 @@ FAST_CLONES double w2v_skipgram(const Model *m, const int64_t *centers, const in
             for (int64_t c = 0; c < width; c++)
                 if (next_window[c] >= 0) prefetch_row(m->syn0 + next_window[c] * dim, dim);
             prefetch_target(m, centers[b + 1]);
-            if (noise) {
-                int64_t *next = noise + ((b + 1) & 1) * negative;
-                for (int64_t d = 0; d < negative; d++) {
-                    next[d] = draw_noise(m, state);
-                    prefetch_row(m->syn1neg + next[d] * dim, dim);
-                }
-            }
+            if (noise) draw_noise_words(m, state, noise + ((b + 1) & 1) * negative);
         }
         for (int64_t c = 0; c < width; c++) {
             int64_t context = contexts[b * width + c];
@@ -182,8 +183,7 @@ FAST_CLONES double w2v_cbow(const Model *m, const int64_t *centers, const int64_
     double loss = 0.0;
     int64_t dim = m->dim, negative = m->negative;
     float *hidden = work, *neu1e = work + dim;
-    if (noise && batch > 0 && has_context(contexts, width))
-        for (int64_t d = 0; d < negative; d++) noise[d] = draw_noise(m, state);
+    if (noise && batch > 0 && has_context(contexts, width)) draw_noise_words(m, state, noise);
     for (int64_t b = 0; b < batch; b++) {
         const int64_t *window = contexts + b * width;
         int64_t *current = noise ? noise + (b & 1) * negative : NULL;
@@ -192,13 +192,8 @@ FAST_CLONES double w2v_cbow(const Model *m, const int64_t *centers, const int64_
             for (int64_t c = 0; c < width; c++)
                 if (window[width + c] >= 0) prefetch_row(m->syn0 + window[width + c] * dim, dim);
             prefetch_target(m, centers[b + 1]);
-            if (noise && has_context(window + width, width)) {
-                int64_t *next = noise + ((b + 1) & 1) * negative;
-                for (int64_t d = 0; d < negative; d++) {
-                    next[d] = draw_noise(m, state);
-                    prefetch_row(m->syn1neg + next[d] * dim, dim);
-                }
-            }
+            if (noise && has_context(window + width, width))
+                draw_noise_words(m, state, noise + ((b + 1) & 1) * negative);
         }
         memset(hidden, 0, dim * sizeof(float));
         for (int64_t c = 0; c < width; c++) {
