@@ -265,8 +265,7 @@ def _run_side(job: _SideJob) -> SideResult:
 
         if "torch" in sys.modules:
             logger.warning(
-                "torch is loaded in the gensim process (the torchw2v package imports it): gensim's RSS "
-                "figures include torch's import footprint"
+                "torch is loaded in the gensim process: gensim's RSS figures include torch's import footprint"
             )
     corpus = open_corpus(job.corpus_path, limit_words=job.limit_words)
     import_rss_mib = _peak_rss_mib()
@@ -342,8 +341,8 @@ def compare(
     -----
     As with any ``spawn``-started process, a script calling this function must do so under
     ``if __name__ == "__main__":``. Each child imports ``torchw2v.comparison``, hence the ``torchw2v``
-    package; if that package imports torch, the gensim process carries torch's import footprint too
-    (it logs a warning then), which the "RSS before training" row of :func:`format_table` shows.
+    package, which does not import torch (should torch be loaded in the gensim process anyway, it
+    logs a warning: the "RSS before training" row of :func:`format_table` would then show it).
 
     Examples
     --------
