@@ -16,7 +16,7 @@ the same corpus and settings.
 (['a', 'c', 'b'], [3, 1, 1])
 """
 import logging
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,15 +76,14 @@ def scan_vocab(sentences, max_vocab_size=None, trim_rule=None, progress_per=1000
     sentence_no = -1
     total_words = 0
     min_reduce = 1
-    vocab = defaultdict(int)
+    vocab = Counter()  # update() counts a sentence in C; insertion order (ties) as gensim's dict
     for sentence_no, sentence in enumerate(sentences):
         if sentence_no % progress_per == 0:
             logger.info(
                 "PROGRESS: at sentence #%i, processed %i words, keeping %i word types",
                 sentence_no, total_words, len(vocab),
             )
-        for word in sentence:
-            vocab[word] += 1
+        vocab.update(sentence)
         total_words += len(sentence)
         if max_vocab_size and len(vocab) > max_vocab_size:
             prune_vocab(vocab, min_reduce, trim_rule=trim_rule)
