@@ -1,7 +1,8 @@
 """torchw2v: word2vec training on PyTorch, a drop-in for gensim's ``Word2Vec``.
 
-``TorchWord2Vec`` is imported on first use, so that modules which need no torch (the
-evaluation and comparison helpers) stay light.
+``TorchWord2Vec`` is imported on first use, so that the helper modules (evaluation,
+comparison) load without the trainer. The trainer itself imports torch only for the torch
+paths: the native CPU kernels train without it (see :mod:`torchw2v.word2vec`).
 
 >>> from gensim.test.utils import common_texts
 >>> from torchw2v import TorchWord2Vec
