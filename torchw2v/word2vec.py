@@ -502,8 +502,9 @@ class TorchWord2Vec:
         tables = TrainingTables(self.wv.expandos["sample_int"], self.cum_table, self.huffman)
         if self._native():
             weights = (self.wv.vectors, self.syn1neg, self.syn1)
-            steps = NativeSteps(config, NativeKernel(*weights[:2], self.cum_table, self.negative, syn1=self.syn1,
-                                                     tree=self.huffman, shared_negatives=self.shared_negatives))
+            kernel = NativeKernel(self.wv.vectors, self.syn1neg, self.cum_table, self.negative, syn1=self.syn1,
+                                  tree=self.huffman, shared_negatives=self.shared_negatives)
+            steps = NativeSteps(config, kernel)
         else:
             weights = self._device_weights()
             steps = self._torch_steps(config, weights, tables)

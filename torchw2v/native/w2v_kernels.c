@@ -189,11 +189,14 @@ FAST_CLONES double w2v_cbow(const Model *m, const int64_t *centers, const int64_
         int64_t *current = noise ? noise + (b & 1) * negative : NULL;
         int count = 0;
         if (b + 1 < batch) { /* fetch the next window's rows while this one trains */
+            int next_has_context = 0;
             for (int64_t c = 0; c < width; c++)
-                if (window[width + c] >= 0) prefetch_row(m->syn0 + window[width + c] * dim, dim);
+                if (window[width + c] >= 0) {
+                    prefetch_row(m->syn0 + window[width + c] * dim, dim);
+                    next_has_context = 1;
+                }
             prefetch_target(m, centers[b + 1]);
-            if (noise && has_context(window + width, width))
-                draw_noise_words(m, state, noise + ((b + 1) & 1) * negative);
+            if (noise && next_has_context) draw_noise_words(m, state, noise + ((b + 1) & 1) * negative);
         }
         memset(hidden, 0, dim * sizeof(float));
         for (int64_t c = 0; c < width; c++) {
