@@ -21,13 +21,14 @@ import torch
 
 
 class SparseRowAdam:
-    """Adam (Kingma & Ba 2015) applied only to the rows that a batch touches.
+    """Adam (Kingma & Ba 2015) applied only to the rows that a batch touches, without host syncs.
 
     Parameters
     ----------
     weights : list of torch.Tensor, shape (V_i, d)
         The matrices it will update (``syn0``, ``syn1neg``, ``syn1``); their first and second
-        moments are kept here, as zeros of the same shape and dtype.
+        moments are kept here, as zeros of the same shape and dtype, with a gradient buffer of
+        the same shape that stays zero between updates.
     lr : float
         Default learning rate (each :meth:`update` call may give its own, for the schedule).
     betas : tuple of float, optional
@@ -38,9 +39,12 @@ class SparseRowAdam:
     Notes
     -----
     Each matrix keeps its own step count, increased by every :meth:`update` call on it (one
-    per batch); the bias correction uses it, as ``torch.optim.SparseAdam`` does. Distinct rows
-    are found with ``torch.unique``, which synchronises a CUDA device once per update: Adam is
-    for rerunning Adam-trained experiments, the SGD rule is the fast path.
+    per batch); the bias correction uses it, as ``torch.optim.SparseAdam`` does. The count is a
+    device tensor and distinct rows are never listed (no ``torch.unique``): the gradients are
+    summed into the zero buffer, read back at every occurrence of a row, and every occurrence
+    writes the same new moments and weights, so a repeated row is updated once. The buffer is
+    cleared again at the touched rows only. Nothing in an update waits for the device, and the
+    shapes are those of the batch, so the update can be captured in a CUDA graph.
     """
 
     def __init__(self, weights, lr, betas=(0.9, 0.999), eps=1e-8):
@@ -51,7 +55,7 @@ class SparseRowAdam:
         self.lr = float(lr)
         self.betas = betas
         self.eps = eps
-        self._state = {id(w): _Moments(torch.zeros_like(w), torch.zeros_like(w)) for w in weights}
+        self._state = {id(w): _Moments(w) for w in weights}
 
     def update(self, weights, rows, deltas, present=None, cap=None, *, lr=None):
         """Adam step for the rows of ``weights`` in ``rows``; ``deltas`` are minus their gradients.
@@ -65,38 +69,43 @@ class SparseRowAdam:
         deltas : torch.Tensor, shape (N, d)
             Minus the gradient of the batch loss with respect to each row occurrence.
         present : torch.Tensor of bool, shape (N,), optional
-            Which entries are real (padding entries are ignored).
+            Which entries are real: padding entries move nothing and keep no moments.
         cap : float, optional
             Ignored: the SGD rule's repeat cap (Adam normalises each row's step itself).
-        lr : float, optional
-            Learning rate of this step (default: the one given at construction).
+        lr : float or torch.Tensor, optional
+            Learning rate of this step (default: the one given at construction); a 0-d device
+            tensor keeps the step free of host values.
         """
         state = self._state[id(weights)]
         if not len(rows):
             return
-        if present is not None:  # padding goes to a row past the end, dropped below (no masked copies)
-            rows = torch.where(present, rows, weights.shape[0])
-        unique, inverse = torch.unique(rows, return_inverse=True)
-        gradient = torch.zeros(len(unique), weights.shape[1], dtype=weights.dtype, device=weights.device)
-        gradient.index_add_(0, inverse, deltas, alpha=-1.0)
-        if present is not None and int(unique[-1]) == weights.shape[0]:
-            unique, gradient = unique[:-1], gradient[:-1]
-        unique = unique.long()  # index_copy_ takes int64 indices only
-        state.step += 1
+        rows = rows.long()  # index_fill_/index_copy_ take int64 indices only (a no-op when they are)
         beta1, beta2 = self.betas
-        first = state.first.index_select(0, unique).mul_(beta1).add_(gradient, alpha=1.0 - beta1)
-        second = state.second.index_select(0, unique).mul_(beta2).addcmul_(gradient, gradient, value=1.0 - beta2)
-        state.first.index_copy_(0, unique, first)
-        state.second.index_copy_(0, unique, second)
-        step_size = (self.lr if lr is None else lr) / (1.0 - beta1 ** state.step)
-        denominator = second.div_(1.0 - beta2 ** state.step).sqrt_().add_(self.eps)
-        weights.index_add_(0, unique, first.div_(denominator), alpha=-step_size)
+        state.step.add_(1)
+        gradient = state.gradient.index_add_(0, rows, deltas, alpha=-1.0).index_select(0, rows)  # (N, d)
+        state.gradient.index_fill_(0, rows, 0.0)
+        first = state.first.index_select(0, rows).mul_(beta1).add_(gradient, alpha=1.0 - beta1)
+        second = state.second.index_select(0, rows).mul_(beta2).addcmul_(gradient, gradient, value=1.0 - beta2)
+        step = first / second.div(1.0 - beta2 ** state.step).sqrt_().add_(self.eps)
+        step.mul_((self.lr if lr is None else lr) / (1.0 - beta1 ** state.step))
+        if present is not None:  # rows with only padding occurrences write back what they read
+            state.touched.index_add_(0, rows, present.to(weights.dtype))
+            keep = (state.touched.index_select(0, rows) > 0)[:, None]  # (N, 1), equal for a row's occurrences
+            state.touched.index_fill_(0, rows, 0.0)
+            first = torch.where(keep, first, state.first.index_select(0, rows))
+            second = torch.where(keep, second, state.second.index_select(0, rows))
+            step = step * keep
+        state.first.index_copy_(0, rows, first)
+        state.second.index_copy_(0, rows, second)
+        weights.index_copy_(0, rows, weights.index_select(0, rows).sub_(step))
 
 
 class _Moments:
-    """Adam's state for one matrix: first and second moments, and the step count."""
+    """Adam's state for one matrix: moments, zero buffers (gradient, touched rows) and the step count."""
 
-    def __init__(self, first, second):
-        self.first = first
-        self.second = second
-        self.step = 0
+    def __init__(self, weights):
+        self.first = torch.zeros_like(weights)
+        self.second = torch.zeros_like(weights)
+        self.gradient = torch.zeros_like(weights)
+        self.touched = torch.zeros(weights.shape[0], dtype=weights.dtype, device=weights.device)
+        self.step = torch.zeros((), dtype=weights.dtype, device=weights.device)
