@@ -4,8 +4,8 @@ Encodes a text8-style corpus (vocabulary ``min_count=5``, ``sample=1e-3``, sente
 10,000 words as gensim's ``Text8Corpus``), loads it with :class:`~torchw2v.device_data.DeviceCorpus`,
 and times :meth:`~torchw2v.device_data.DeviceBatches.fill` over whole epochs for each span
 size, in raw corpus words per second (the pipeline alone: no training step). It counts the
-ops one step launches with ``torch.profiler`` (top-level ops; views do not launch work but
-are counted too when they are top-level), and times the numpy producer it replaces
+ops one step launches with ``torch.profiler`` (top-level ops, views counted apart: they
+launch no device work), and times the numpy producer it replaces
 (``subsample`` -> ``context_windows`` -> ``window_batches``) on the same corpus.
 
 Examples
@@ -37,6 +37,9 @@ from torchw2v.device_data import DeviceBatches, DeviceCorpus  # noqa: E402
 from torchw2v.sampling import downsample_ints, noise_cum_table  # noqa: E402
 
 logger = logging.getLogger("device_pipeline")
+
+#: Ops that only make views (no device work).
+VIEW_OPS = {"aten::slice", "aten::select", "aten::view", "aten::expand", "aten::unsqueeze", "aten::as_strided"}
 
 
 def load_corpus(path, min_count, sample, sentence_words=10000, chunk_words=10000):
@@ -110,13 +113,16 @@ def main(argv=None):
     list(corpus.chunks())  # encode once: the timings below replay the encoded corpus, as later epochs do
     logger.info("%s: %i raw words, %i-word vocabulary, torch %s with %i threads",
                 args.corpus, words, vocab_size, torch.__version__, torch.get_num_threads())
-    print("| span S | steps per epoch | raw words/s | ops per step |")
-    print("|---|---|---|---|")
+    print("| span S | steps per epoch | raw words/s, windows | raw words/s, windows + noise | ops per step |")
+    print("|---|---|---|---|---|")
     for span in args.spans:
+        bare, steps, _ = time_device(corpus, vocab_size, sample_ints, cum_table, span, args.epochs, args.window, 0)
         rate, steps, ops = time_device(corpus, vocab_size, sample_ints, cum_table, span, args.epochs,
                                        args.window, args.negative)
-        print(f"| {span} | {steps} | {rate / 1e6:.1f}M | {sum(ops.values())} |", flush=True)
-    logger.info("ops of one step: %s", dict(ops))
+        launched = sum(n for name, n in ops.items() if name not in VIEW_OPS)
+        views = sum(ops.values()) - launched
+        print(f"| {span} | {steps} | {bare / 1e6:.1f}M | {rate / 1e6:.1f}M | {launched} (+{views} views) |", flush=True)
+    logger.info("ops of one step (negative=%i): %s", args.negative, dict(ops))
     if not args.skip_numpy:
         rate = time_numpy(corpus, sample_ints, args.epochs, args.window, 16384)
         print(f"numpy producer (subsample -> context_windows -> window_batches): {rate / 1e6:.1f}M raw words/s")

@@ -279,7 +279,8 @@ class DeviceCorpus:
     def _stage(self, packer, number):
         """Fill device chunk ``number``'s half: from the host stream, asynchronously on CUDA."""
         half = number % 2
-        staging, target = self._staging[half], self.storage[:, half * self._chunk_tokens:(half + 1) * self._chunk_tokens]
+        staging = self._staging[half]
+        target = self.storage[:, half * self._chunk_tokens:(half + 1) * self._chunk_tokens]
         if self.device.type != "cuda":
             packer.fill(staging.numpy())
             target.copy_(staging)
