@@ -212,6 +212,20 @@ def test_fixed_shapes_over_an_epoch_and_host_counts_from_metadata():
     assert all(s.raw_words >= 100 for s in spans[:-1])  # in-vocabulary tokens are raw words too
 
 
+def test_each_epoch_starts_at_the_first_span_whatever_ran_before():
+    chunks = synthetic_chunks(seed=10)
+    corpus = DeviceCorpus(lambda: chunks, 40, "cpu", span=64)
+    batches = DeviceBatches(corpus, np.full(40, 2**32 - 1, np.uint32), window=2, shrink_windows=False)
+    batches.fill()  # e.g. warm-up runs before a CUDA graph is captured
+    batches.fill()
+    next(batches.epoch())
+    batches.fill()
+    expected = corpus.storage[0, :64].numpy()  # every token kept, the first span's ids in order
+    np.testing.assert_array_equal(batches.centers.numpy()[batches.centers.numpy() >= 0],
+                                  expected[batches.centers.numpy() >= 0])
+    assert (batches.centers.numpy() >= 0).sum() > 50
+
+
 def test_an_empty_corpus_is_one_padding_span_carrying_its_raw_words():
     chunks = [Chunk(np.zeros(0, np.int32), np.zeros(0, np.int32), raw_words=9, sentences=3)]
     corpus = DeviceCorpus(lambda: chunks, 5, "cpu", span=8)

@@ -451,6 +451,12 @@ class DeviceBatches:
     buffers, the span chosen by a device-side cursor), so a CUDA graph can capture it with
     the step that reads the buffers. :meth:`epoch` yields the host's view of each span.
 
+    For each span of :meth:`epoch`, run :meth:`fill` exactly once, then the step. On CUDA
+    the two can be captured once as a CUDA graph and replayed per span: register
+    :attr:`generator` with the graph (``CUDAGraph.register_generator_state``), and zero
+    :attr:`effective_words` after the warm-up runs (each :meth:`epoch` points the cursor at
+    its first span, so warm-up runs do not shift the spans).
+
     Parameters
     ----------
     corpus : DeviceCorpus
@@ -549,12 +555,11 @@ class DeviceBatches:
     def epoch(self):
         """Yield the epoch's :class:`Span` objects; call :meth:`fill` (or replay it) once per span.
 
-        Points the device cursor at a span only where the spans are not consecutive in the
-        storage (the first span, and each refilled half when streaming): one device op then,
-        none per step.
+        Points the device cursor at the epoch's first span, and at any span that does not
+        follow the last one in the storage: one device op then, none per step.
         """
         for span in self.corpus.epoch():
-            if span.offset != self._next_offset:
+            if span.index == 0 or span.offset != self._next_offset:
                 torch.add(self._positions, span.offset, out=self._cursor)
             yield span
             self._next_offset = (span.offset + self.corpus.span) % self.corpus.storage.shape[1]
