@@ -517,9 +517,10 @@ class DeviceBatches:
         thresholds = np.append(sample_ints.astype(np.int64), -1)
         self.thresholds = torch.as_tensor(thresholds, device=device)
         self._gathered = torch.empty((2, span), dtype=torch.int32, device=device)
-        self._cursor = torch.arange(span, dtype=torch.int64, device=device)  # storage positions of the next span
-        self._positions = torch.arange(span, dtype=torch.int64, device=device)
-        self._next_offset = 0
+        # the storage as (2, spans it holds, S), and the device-side cursor: which of them is next
+        self._storage_spans = corpus.storage.view(2, -1, span)
+        self._cursor = torch.zeros(1, dtype=torch.int64, device=device)
+        self._next_slot = 0
         self._keep_draws = torch.empty(span, dtype=torch.int64, device=device)
         self._reach = self._workspace.rows[2]
         self._reach.fill_(self.window)
@@ -540,8 +541,8 @@ class DeviceBatches:
     def fill(self):
         """Make the next span's batch in the buffers: device work only, no host read."""
         ws = self._workspace
-        torch.index_select(self.corpus.storage, 1, self._cursor, out=self._gathered)  # ids, sentences (2, S)
-        self._cursor.add_(self.corpus.span).remainder_(self.corpus.storage.shape[1])  # never out of bounds
+        torch.index_select(self._storage_spans, 1, self._cursor, out=self._gathered[:, None])  # ids, sentences
+        self._cursor.add_(1).remainder_(self._storage_spans.shape[1])  # never out of bounds
         ws.rows[:2].copy_(self._gathered)  # int32 -> int64: every later op on the span is int64
         self._keep_draws.random_(0, SAMPLE_INT_SCALE + 1, generator=self.generator)
         if self.shrink_windows:
@@ -559,7 +560,8 @@ class DeviceBatches:
         follow the last one in the storage: one device op then, none per step.
         """
         for span in self.corpus.epoch():
-            if span.index == 0 or span.offset != self._next_offset:
-                torch.add(self._positions, span.offset, out=self._cursor)
+            slot = span.offset // self.corpus.span
+            if span.index == 0 or slot != self._next_slot:
+                self._cursor.fill_(slot)
             yield span
-            self._next_offset = (span.offset + self.corpus.span) % self.corpus.storage.shape[1]
+            self._next_slot = (slot + 1) % self._storage_spans.shape[1]
