@@ -337,6 +337,8 @@ class WindowWorkspace:
     def __init__(self, span, window, device):
         if int(window) < 1:
             raise ValueError(f"window must be at least 1, got {window!r}")
+        if int(span) < 1:
+            raise ValueError(f"span must be a positive number of tokens, got {span!r}")
         s, w = int(span), int(window)
         self.span, self.window = s, w
 
@@ -381,7 +383,7 @@ def span_windows(tokens, keep_draws, thresholds, window, workspace=None, shrink_
     ----------
     tokens : torch.Tensor of int64, shape (3, S)
         Per token of the span: its id, its sentence id and its reach (the effective window,
-        ``1..window``). Sentence ids need only differ between neighbouring sentences.
+        ``1..window``). Sentence ids must differ between the sentences of the span.
     keep_draws : torch.Tensor of int64, shape (S,)
         Uniform draws in ``[0, 2**32)``.
     thresholds : torch.Tensor of int64, shape (V,)
