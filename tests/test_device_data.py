@@ -56,6 +56,18 @@ class ScriptedRng:
         return np.asarray(values, dtype=dtype)
 
 
+def is_in_order_subsequence(values, sequence):
+    """Whether ``values`` occur in ``sequence`` in this order (not necessarily adjacent)."""
+    position = 0
+    for value in values:
+        while position < len(sequence) and sequence[position] != value:
+            position += 1
+        if position == len(sequence):
+            return False
+        position += 1
+    return True
+
+
 def span_tokens(corpus, span):
     """The span's ids and sentence ids, as stored (2, S) numpy."""
     return corpus.storage[:, span.offset:span.offset + corpus.span].numpy()
@@ -332,3 +344,53 @@ def test_bad_input_gets_clear_errors():
         DeviceBatches(corpus, np.zeros(4, np.uint32), 2, True, negative=5)
     with pytest.raises(ValueError, match="window must be at least 1"):
         DeviceBatches(corpus, np.zeros(4, np.uint32), 0, True)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_streamed_chunks_copied_asynchronously_give_the_resident_batches():
+    chunks = synthetic_chunks(seed=12, sentences=800)
+    counts = word_counts(chunks, 40)
+    tables = dict(sample_ints=downsample_ints(counts, 0.05, int(counts.sum())), window=4, shrink_windows=True,
+                  cum_table=noise_cum_table(counts, 0.75), negative=2, seed=13)
+    resident = DeviceBatches(DeviceCorpus(lambda: chunks, 40, "cuda", span=64), **tables)
+    streamed = DeviceBatches(DeviceCorpus(lambda: chunks, 40, "cuda", span=64, budget_bytes=3 * 2 * 64 * 8),
+                             **tables)
+    assert streamed.corpus.streamed and streamed.corpus.storage.is_cuda
+    for _ in range(2):
+        for _ in zip(resident.epoch(), streamed.epoch(), strict=True):
+            resident.fill()
+            streamed.fill()
+            torch.testing.assert_close(resident.contexts, streamed.contexts, rtol=0, atol=0)
+            torch.testing.assert_close(resident.negatives, streamed.negatives, rtol=0, atol=0)
+    assert int(resident.effective_words) == int(streamed.effective_words) > 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_graph_replays_fill_span_after_span():
+    chunks = synthetic_chunks(seed=14, sentences=800)
+    counts = word_counts(chunks, 40)
+    corpus = DeviceCorpus(lambda: chunks, 40, "cuda", span=64)
+    batches = DeviceBatches(corpus, downsample_ints(counts, 0.05, int(counts.sum())), window=4, shrink_windows=True,
+                            cum_table=noise_cum_table(counts, 0.75), negative=2, seed=15)
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):  # warm-up before capture
+        for _ in range(3):
+            batches.fill()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    graph.register_generator_state(batches.generator)
+    with torch.cuda.graph(graph):
+        batches.fill()
+    batches.effective_words.zero_()
+    ids = corpus.storage[0].cpu().numpy()
+    previous, kept = None, 0
+    for span in batches.epoch():
+        graph.replay()
+        centers = batches.centers.cpu().numpy()
+        real = centers[centers >= 0]
+        assert is_in_order_subsequence(real, ids[span.offset:span.offset + 64])
+        assert previous is None or not np.array_equal(batches.negatives.cpu().numpy(), previous)  # draws advance
+        previous = batches.negatives.cpu().numpy()
+        kept += len(real)
+    assert int(batches.effective_words) >= kept > 0
