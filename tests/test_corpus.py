@@ -10,7 +10,7 @@ from gensim.models import Word2Vec
 from gensim.models.word2vec import LineSentence, PathLineSentences, Text8Corpus
 
 from torchw2v import TorchWord2Vec
-from torchw2v.batching import Windows, context_offsets, context_windows, window_batches
+from torchw2v.batching import Windows, context_offsets, context_windows
 from torchw2v.corpus import (
     MAX_SENTENCE_LENGTH, EncodedCorpus, check_corpus, encode_chunks, iter_sentences, split_long,
 )
@@ -469,40 +469,3 @@ def test_context_offsets_are_nearest_first():
     assert context_offsets(3).tolist() == [-1, 1, -2, 2, -3, 3]
 
 
-@pytest.mark.parametrize("batch_size", [1, 7, 64, 100_000])
-def test_window_batches_keep_every_pair_exactly_once(batch_size):
-    ids, lengths = _random_ids_and_lengths(9, n_sentences=80)
-    window = 4
-    windows = context_windows(ids, lengths, window=window, shrink_windows=True, rng=np.random.default_rng(3))
-    batches = list(window_batches(windows, batch_size))
-
-    def rows(centers, contexts):
-        return Counter((int(c), tuple(int(x) for x in row if x >= 0)) for c, row in zip(centers, contexts))
-
-    def pairs(centers, contexts):
-        return Counter((int(c), int(x)) for c, row in zip(centers, contexts) for x in row if x >= 0)
-
-    expected_rows = rows(windows.centers, windows.contexts)
-    got_rows = sum((rows(b.centers, b.contexts) for b in batches), Counter())
-    assert got_rows == expected_rows
-    expected_pairs = pairs(windows.centers, windows.contexts)
-    assert sum((pairs(b.centers, b.contexts) for b in batches), Counter()) == expected_pairs
-    assert sum(expected_pairs.values()) > 500
-    assert sum(len(b) for b in batches) == len(windows.centers)
-    for batch in batches:
-        assert 1 <= len(batch) <= batch_size
-        assert batch.contexts.shape[1] % 2 == 0 and 2 <= batch.contexts.shape[1] <= 2 * window
-        assert np.all(np.any(batch.contexts >= 0, axis=1))
-    widths = [b.contexts.shape[1] for b in batches]
-    assert sorted(set(widths)) == [2, 4, 6, 8]
-
-
-def test_window_batches_trim_columns_to_reach():
-    windows = Windows(np.array([1, 2, 3, 4]),
-                      np.array([[5, 6, -1, -1], [7, 8, 9, -1], [10, -1, -1, -1], [-1, 11, 12, 13]]),
-                      np.array([1, 2, 1, 2]))
-    batches = list(window_batches(windows, 8))
-    assert [(b.centers.tolist(), b.contexts.tolist()) for b in batches] == [
-        ([1, 3], [[5, 6], [10, -1]]),
-        ([2, 4], [[7, 8, 9, -1], [-1, 11, 12, 13]]),
-    ]

@@ -337,7 +337,7 @@ def test_shared_negatives_is_a_choice_of_the_native_skipgram_kernel(tmp_path):
 def test_divergence_check_catches_nan_infinite_and_huge_weights(bad_value, cpu_kernel):
     from torchw2v.config import TrainingConfig
     from torchw2v.sampling import noise_cum_table
-    from torchw2v.torch_steps import TorchSteps
+    from torchw2v.torch_steps import TorchSteps, TorchWeights
     from torchw2v.trainer import Trainer, TrainingTables
 
     config = TrainingConfig(sg=1)
@@ -346,7 +346,8 @@ def test_divergence_check_catches_nan_infinite_and_huge_weights(bad_value, cpu_k
     if cpu_kernel == "native":
         steps = native.NativeSteps(config, native.NativeKernel(syn0, syn1neg, tables.cum_table, negative=5))
     else:
-        steps = TorchSteps(config, torch.from_numpy(syn0), torch.from_numpy(syn1neg), None, tables)
+        weights = TorchWeights(torch.from_numpy(syn0), torch.from_numpy(syn1neg))  # as the device's
+        steps = TorchSteps(config, weights, tables)
     trainer = Trainer(config, steps, tables, total_words=10)
     trainer.check_finite(0, 0.025)  # healthy weights pass
     syn1neg[3, 1] = bad_value

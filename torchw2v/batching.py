@@ -1,11 +1,9 @@
 """Encoded corpus chunks to training batches: subsampling, dynamic windows, batching.
 
-All of it is vectorised numpy on the host, run on the data-preparation thread; the
-training step receives ready index arrays. Each batch holds center words and their
-context words ordered by distance (``-1, +1, -2, +2, ...``), padded with ``-1``. For the
-batched torch steps, batches group centers of equal effective window so that a batch
-carries only ``2 * reach`` context columns and little padding; for the sequential native
-kernels they keep text order, for cache locality.
+All of it is vectorised numpy on the host, run on the data-preparation thread of the native
+CPU kernels (the device path makes its batches on the device: :mod:`torchw2v.device_data`).
+Each batch holds center words and their context words ordered by distance
+(``-1, +1, -2, +2, ...``), padded with ``-1``, in text order, for cache locality.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -140,29 +138,3 @@ def text_order_batches(windows, batch_size):
     for start in range(0, len(windows.centers), batch_size):
         yield WindowBatch(centers=windows.centers[start:start + batch_size],
                           contexts=windows.contexts[start:start + batch_size])
-
-
-def window_batches(windows, batch_size, rng=None):
-    """Split windows into batches of at most ``batch_size`` centers with equal reach.
-
-    Each batch keeps only the ``2 * reach`` context columns its centers can use. With
-    ``rng``, the centers of each reach are shuffled first, so that a batch's windows come
-    from all over the chunk rather than overlapping neighbours (whose shared context words
-    would otherwise receive many simultaneous updates).
-
-    >>> w = Windows(np.array([1, 2, 3]), np.array([[4, 5, -1, -1], [6, 7, 8, 9], [1, 2, -1, -1]]),
-    ...             np.array([1, 2, 1]))
-    >>> [(b.centers.tolist(), b.contexts.shape[1]) for b in window_batches(w, 8)]
-    [([1, 3], 2), ([2], 4)]
-    """
-    order = np.arange(len(windows.reach)) if rng is None else rng.permutation(len(windows.reach))
-    order = order[np.argsort(windows.reach[order], kind="stable")]
-    reach = windows.reach[order]
-    bounds = np.flatnonzero(np.diff(reach)) + 1
-    for group in np.split(order, bounds):
-        if not len(group):
-            continue
-        columns = 2 * int(windows.reach[group[0]])
-        for start in range(0, len(group), batch_size):
-            rows = group[start:start + batch_size]
-            yield WindowBatch(centers=windows.centers[rows], contexts=windows.contexts[rows, :columns])

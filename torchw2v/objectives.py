@@ -1,4 +1,4 @@
-"""Training objectives as functions of tensors: scores, updates and in-place steps.
+"""Training objectives on fixed-shape batches: scores, updates and the in-place step.
 
 Skip-gram and CBOW are computed in batches of windows: every center's output rows are
 shared by all its context words (Ji et al. 2016), so scores and updates are ``bmm``
@@ -9,28 +9,179 @@ with the loss
 
 and the inner nodes of the word's Huffman path for hierarchical softmax (label ``1 - code``
 per node); with ``hs=1, negative>0`` both losses are summed, as gensim does. Updates are
+``-lr * gradient`` of the loss, checked against ``torch.autograd`` in the tests.
 
-``-lr * gradient`` of the loss, checked against ``torch.autograd`` in the tests. These functions never see the
-model object: they take weight matrices and index tensors, and hand the updates to an update
-rule (:mod:`torchw2v.optimizers`); the default, :func:`add_row_updates`, adds them in place
-with ``index_add_``: updates to a row repeated within a batch are summed, up to a cap that
-keeps frequent words stable in large batches.
+**The padding row.** Every weight matrix the steps train has one extra, last row, kept at
+zero: the *padding row*. Index tensors say "no word" with ``-1`` (a padded center, a missing
+context word, a noise word equal to its center, a node past the end of a Huffman path), and
+the steps read and write the padding row there. A zero input row adds nothing to any output
+row's update, and a zero output row nothing to any input row's, so padding needs no masks;
+what the padding row itself receives is wiped by :func:`clear_padding_rows` after the step.
+The shapes of a step are therefore those of the batch, whatever it holds.
+
+**Repeated rows.** The updates of a row that occurs several times in a batch are summed
+(:class:`RowUpdates`); a row repeated more than ``cap`` times gets the mean of its updates
+times ``cap`` (the repeat cap, which keeps frequent rows stable when a batch is large).
+
+These functions never see the model object: they take weight matrices and index tensors, and
+hand the updates to an update rule (:class:`RowUpdates`, or
+:meth:`torchw2v.optimizers.SparseRowAdam.update`).
 
 >>> import torch
->>> inputs, outputs = torch.zeros(1, 2, 3), torch.ones(1, 2, 3)
->>> labels = torch.tensor([[[1.0, 0.0]]])
->>> d_in, d_out, loss = logistic_updates(inputs, outputs, labels, torch.ones(1, 2, 2))
->>> d_in[0, 0].tolist(), round(float(loss), 4)
-([0.0, 0.0, 0.0], 2.7726)
+>>> syn0, syn1neg = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]), torch.zeros(3, 2)
+>>> targets = [negative_targets(syn1neg, torch.tensor([0]), torch.tensor([[1]]))]
+>>> loss = skipgram_step(syn0, torch.tensor([[1, -1]]), targets, 0.5, RowUpdates(), compute_loss=True)
+>>> syn1neg.tolist()  # the true word 0 pulled towards context 1, noise word 1 pushed away
+[[0.0, 0.25], [0.0, -0.25], [0.0, 0.0]]
+>>> round(float(loss), 4)  # two pairs at score 0: 2 log 2
+1.3863
 """
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+#: Most updates of one row in one batch applied at full strength (see :class:`RowUpdates`).
+ROW_UPDATE_CAP = 8.0
 
-def logistic_updates(inputs, outputs, labels, pair_weights, compute_loss=True):
-    """Updates of input and output rows for a sum of logistic losses.
+
+def padded_rows(ids, weights):
+    """Row indices of ``weights`` for ``ids``: ``-1`` becomes the padding row (the last one).
+
+    >>> padded_rows(torch.tensor([0, -1, 2]), torch.zeros(4, 1)).tolist()
+    [0, 3, 2]
+    """
+    return ids.remainder(weights.shape[0])
+
+
+def clear_padding_rows(*weights):
+    """Zero the padding row (the last row) of each matrix, after a step wrote to it."""
+    for matrix in weights:
+        if matrix is not None:
+            matrix[-1].zero_()
+
+
+class RowUpdates:
+    """SGD's row updates, ``weights[rows] += deltas``, with repeated rows summed up to a cap.
+
+    Summing all updates of a row that repeats within a batch (a frequent word, hundreds of
+    times in a large batch) takes one step ``n`` times as long as sequential SGD would, from a
+    stale value: frequent rows then diverge. A row repeated ``n > cap`` times gets the mean of
+    its updates times ``cap`` instead; rows repeated at most ``cap`` times get their exact
+    summed update. The counts are kept in a buffer per matrix that is zero between updates
+    (cleared at the touched rows only), so an update allocates nothing vocabulary-sized and
+    never waits for the device.
+
+    Parameters
+    ----------
+    cap : float, optional
+        ``inf`` sums every update (Hogwild's semantics when nothing repeats).
+
+    Examples
+    --------
+    >>> w = torch.zeros(3, 1)
+    >>> RowUpdates(cap=2.0)(w, torch.tensor([0, 0, 0, 1]), torch.ones(4, 1))
+    >>> w.flatten().tolist()
+    [2.0, 1.0, 0.0]
+    """
+
+    def __init__(self, cap=ROW_UPDATE_CAP):
+        self.cap = float(cap)
+        self._counts = {}
+
+    def __call__(self, weights, rows, deltas):
+        if self.cap == float("inf"):
+            weights.index_add_(0, rows, deltas)
+            return
+        counts = self._counts.get(id(weights))
+        if counts is None:
+            counts = self._counts[id(weights)] = weights.new_zeros(weights.shape[0])
+        counts.index_add_(0, rows, torch.ones_like(deltas[:, 0]))
+        scale = counts.index_select(0, rows).reciprocal_().mul_(self.cap).clamp_(max=1.0)  # (N,)
+        counts.index_fill_(0, rows, 0.0)
+        weights.index_add_(0, rows, deltas * scale[:, None])
+
+
+@dataclass
+class OutputTargets:
+    """The output rows one objective trains for each center of a batch.
+
+    Attributes
+    ----------
+    weights : torch.Tensor, shape (V' + 1, d)
+        The output matrix (``syn1neg`` or ``syn1``) with its padding row, updated in place.
+    rows : torch.Tensor of int64, shape (B, T)
+        Rows of ``weights`` (the padding row where there is no target).
+    labels : torch.Tensor, shape (B, T) or (1, T)
+    """
+
+    weights: torch.Tensor
+    rows: torch.Tensor
+    labels: torch.Tensor
+
+
+def negative_targets(syn1neg, centers, negatives):
+    """Negative sampling: the center word (label 1) and its ``K`` noise words (label 0).
+
+    A noise word equal to the center is not trained, as gensim skips it: it becomes padding.
+
+    >>> t = negative_targets(torch.zeros(5, 2), torch.tensor([1, -1]), torch.tensor([[1, 3], [0, 2]]))
+    >>> t.rows.tolist(), t.labels.tolist()
+    ([[1, 4, 3], [4, 0, 2]], [[1.0, 0.0, 0.0]])
+    """
+    rows = padded_rows(torch.cat([centers[:, None], negatives], dim=1), syn1neg)  # (B, K+1)
+    rows[:, 1:].masked_fill_(rows[:, 1:] == rows[:, :1], syn1neg.shape[0] - 1)
+    labels = torch.zeros(1, rows.shape[1], dtype=syn1neg.dtype, device=rows.device)
+    labels[0, 0] = 1.0
+    return OutputTargets(weights=syn1neg, rows=rows, labels=labels)
+
+
+def hierarchical_softmax_targets(syn1, points, labels, centers):
+    """Hierarchical softmax: the inner nodes on each center's Huffman path, labelled ``1 - code``.
+
+    Parameters
+    ----------
+    syn1 : torch.Tensor, shape (V, d)
+        The ``V - 1`` inner nodes' rows and the padding row.
+    points : torch.Tensor of int64, shape (V + 1, L)
+        Each word's inner nodes, the padding row of ``syn1`` past the path's end; the last
+        row (the padding center's) all padding.
+    labels : torch.Tensor, shape (V + 1, L)
+        ``1 - code`` on the path (anything past its end).
+    centers : torch.Tensor of int64, shape (B,)
+        ``-1`` for padding.
+    """
+    centers = padded_rows(centers, points)
+    return OutputTargets(weights=syn1, rows=points.index_select(0, centers), labels=labels.index_select(0, centers))
+
+
+def padded_tree(tree, syn1_rows, device):
+    """The Huffman tables of :func:`hierarchical_softmax_targets` from a padded tree.
+
+    Parameters
+    ----------
+    tree : torchw2v.huffman.PaddedTree
+    syn1_rows : int
+        Rows of ``syn1`` with its padding row (``V``).
+    device : torch.device or str
+
+    Returns
+    -------
+    (torch.Tensor, torch.Tensor)
+        ``points`` (V + 1, L) and ``labels`` (V + 1, L) as float32.
+    """
+    points = torch.as_tensor(tree.points, dtype=torch.int64)
+    depth = torch.arange(points.shape[1])
+    on_path = depth[None, :] < torch.as_tensor(tree.lengths)[:, None]
+    points = torch.where(on_path, points, syn1_rows - 1)
+    points = torch.cat([points, torch.full((1, points.shape[1]), syn1_rows - 1)])
+    labels = torch.cat([1.0 - torch.as_tensor(tree.codes, dtype=torch.float32),
+                        torch.zeros(1, points.shape[1])])
+    return points.to(device), labels.to(device)
+
+
+def logistic_updates(inputs, outputs, labels, lr):
+    """Scores and updates of input and output rows for a sum of logistic losses.
 
     The loss of a pair is ``-log σ(u · v)`` where its label is 1 and ``-log σ(-u · v)``
     where it is 0: negative sampling labels the true word 1 and the noise words 0;
@@ -43,147 +194,59 @@ def logistic_updates(inputs, outputs, labels, pair_weights, compute_loss=True):
     outputs : torch.Tensor, shape (B, T, d)
         Output rows shared by the inputs of a window (``syn1neg`` or ``syn1`` rows).
     labels : torch.Tensor, shape (B, 1, T) or broadcastable
-    pair_weights : torch.Tensor, shape (B, C, T)
-        The learning rate where the (input, output) pair is trained, 0 elsewhere (padding,
-        noise words that hit the true word, nodes past the end of a Huffman path).
-    compute_loss : bool, optional
-        Also return the summed loss of the trained pairs (else ``None``).
+    lr : float or torch.Tensor
+        Learning rate (a 0-d tensor on the device keeps host values out of the step).
 
     Returns
     -------
     tuple
-        ``(delta_inputs (B, C, d), delta_outputs (B, T, d), loss)``, where each delta is
-        minus the learning rate times the gradient of the summed loss.
+        ``(delta_inputs (B, C, d), delta_outputs (B, T, d), scores (B, C, T))``, where each
+        delta is minus ``lr`` times the gradient of the summed loss.
     """
     scores = torch.bmm(inputs, outputs.transpose(1, 2))  # (B, C, T)
-    g = (labels - torch.sigmoid(scores)).mul_(pair_weights)  # (label - σ(score)) * lr
-    delta_inputs = torch.bmm(g, outputs)  # (B, C, d)
-    delta_outputs = torch.bmm(g.transpose(1, 2), inputs)  # (B, T, d)
-    loss = None
-    if compute_loss:
-        signed = torch.where(labels > 0, scores, -scores)
-        loss = -(F.logsigmoid(signed) * (pair_weights > 0)).sum()
-    return delta_inputs, delta_outputs, loss
+    g = torch.sigmoid(scores).sub_(labels).mul_(-lr)  # (label - σ(score)) * lr
+    return torch.bmm(g, outputs), torch.bmm(g.transpose(1, 2), inputs), scores
 
 
-#: Most updates of one row in one batch applied at full strength (see :func:`add_row_updates`).
-ROW_UPDATE_CAP = 8.0
-
-
-#: The cap for the context rows of CBOW with ``cbow_mean=1``, which each receive the hidden
-#: vector's whole update (``2 * reach`` times the gradient of the mean, as in gensim): a
-#: lower cap keeps them as stable as the other rows.
-CBOW_MEAN_INPUT_UPDATE_CAP = 2.0
-
-
-def add_row_updates(weights, rows, deltas, present=None, cap=ROW_UPDATE_CAP):
-    """``weights[rows] += deltas`` with repeated rows' summed update scaled to at most ``cap`` updates.
-
-    Summing all updates of a row that repeats within a batch (a frequent word, hundreds of
-    times in a large batch) takes one step ``n`` times as long as sequential SGD would, from
-    a stale value: frequent rows then diverge. A row repeated ``n > cap`` times gets the mean
-    of its updates times ``cap`` instead; rows repeated at most ``cap`` times (all rare and
-    most mid-frequency words) get their exact summed update.
+def pair_loss(scores, labels, real_inputs, output_rows, padding_output):
+    """Summed loss of the real pairs: ``-log σ(±score)``, padding left out.
 
     Parameters
     ----------
-    weights : torch.Tensor, shape (V, d)
-        Updated in place.
-    rows : torch.Tensor of int64, shape (N,)
-    deltas : torch.Tensor, shape (N, d)
-    present : torch.Tensor of bool, shape (N,), optional
-        Which entries are real (padding entries, with zero deltas, are not counted).
-    cap : float, optional
-
-    Examples
-    --------
-    >>> w = torch.zeros(3, 1)
-    >>> add_row_updates(w, torch.tensor([0, 0, 0, 1]), torch.ones(4, 1), cap=2.0)
-    >>> w.flatten().tolist()
-    [2.0, 1.0, 0.0]
+    scores : torch.Tensor, shape (B, C, T)
+    labels : torch.Tensor, broadcastable to (B, C, T)
+    real_inputs : torch.Tensor of bool, shape (B, C)
+    output_rows : torch.Tensor, shape (B, T)
+    padding_output : int
+        The output padding row's index.
     """
-    counts = torch.zeros(weights.shape[0], dtype=weights.dtype, device=weights.device)
-    ones = torch.ones_like(rows, dtype=weights.dtype) if present is None else present.to(weights.dtype)
-    counts.index_add_(0, rows, ones)
-    scale = (cap / counts.index_select(0, rows).clamp_(min=1.0)).clamp_(max=1.0)  # (N,)
-    weights.index_add_(0, rows, deltas * scale[:, None])
+    real = real_inputs[:, :, None] & (output_rows != padding_output)[:, None, :]
+    return -(F.logsigmoid(torch.where(labels > 0, scores, -scores)) * real).sum()
 
 
-@dataclass
-class OutputTargets:
-    """The output rows one objective trains for each center of a batch.
-
-    Attributes
-    ----------
-    weights : torch.Tensor, shape (V', d)
-        The output matrix (``syn1neg`` or ``syn1``), updated in place.
-    rows : torch.Tensor of int64, shape (B, T)
-    labels : torch.Tensor, shape (B, T)
-    trained : torch.Tensor of bool, shape (B, T)
-    """
-
-    weights: torch.Tensor
-    rows: torch.Tensor
-    labels: torch.Tensor
-    trained: torch.Tensor
-
-    def __post_init__(self):
-        if not (self.rows.shape == self.labels.shape == self.trained.shape) or self.rows.dim() != 2:
-            raise ValueError(f"rows, labels and trained must all be (B, T), got {self.rows.shape}, "
-                             f"{self.labels.shape} and {self.trained.shape}")
-
-
-def negative_targets(syn1neg, centers, negatives):
-    """Negative sampling: the center word (label 1) and its ``K`` noise words (label 0).
-
-    A noise word equal to the center is not trained, as gensim skips it.
-
-    >>> t = negative_targets(torch.zeros(4, 2), torch.tensor([1]), torch.tensor([[1, 3]]))
-    >>> t.rows.tolist(), t.labels.tolist(), t.trained.tolist()
-    ([[1, 1, 3]], [[1.0, 0.0, 0.0]], [[True, False, True]])
-    """
-    rows = torch.cat([centers[:, None], negatives], dim=1)  # (B, K+1)
-    trained = rows != centers[:, None]
-    trained[:, 0] = True
-    labels = torch.zeros(rows.shape, dtype=syn1neg.dtype, device=rows.device)
-    labels[:, 0] = 1.0
-    return OutputTargets(weights=syn1neg, rows=rows, labels=labels, trained=trained)
-
-
-def hierarchical_softmax_targets(syn1, codes, points, path_mask, centers):
-    """Hierarchical softmax: the inner nodes on each center's Huffman path, labelled ``1 - code``.
-
-    Parameters
-    ----------
-    syn1 : torch.Tensor, shape (V - 1, d)
-    codes : torch.Tensor, shape (V, L)
-        Padded Huffman codes (as floats).
-    points : torch.Tensor of int64, shape (V, L)
-        Padded inner-node indices.
-    path_mask : torch.Tensor of bool, shape (V, L)
-        True on the real path, False in the padding.
-    centers : torch.Tensor of int64, shape (B,)
-    """
-    return OutputTargets(weights=syn1, rows=points.index_select(0, centers),
-                         labels=1.0 - codes.index_select(0, centers), trained=path_mask.index_select(0, centers))
-
-
-def _train_outputs(hidden, targets, input_weights, lr, compute_loss, update):
+def _train_outputs(inputs, real_inputs, targets, lr, update):
     """Apply every objective's output updates; return the summed input update and loss."""
     delta_inputs, loss = 0.0, None
     for target in targets:
-        outputs = target.weights.index_select(0, target.rows.reshape(-1)).view(*target.rows.shape, -1)
-        pair_weights = input_weights[:, :, None] * (target.trained.to(hidden.dtype) * lr)[:, None, :]
-        delta, delta_outputs, part = logistic_updates(hidden, outputs, target.labels[:, None, :], pair_weights,
-                                                      compute_loss)
-        update(target.weights, target.rows.reshape(-1), delta_outputs.reshape(-1, hidden.shape[-1]),
-               present=target.trained.reshape(-1))
+        outputs = target.weights.index_select(0, target.rows.reshape(-1)).view(*target.rows.shape, -1)  # (B, T, d)
+        labels = target.labels[:, None, :]  # (B or 1, 1, T)
+        delta, delta_outputs, scores = logistic_updates(inputs, outputs, labels, lr)
+        update(target.weights, target.rows.reshape(-1), delta_outputs.reshape(-1, inputs.shape[-1]))
         delta_inputs = delta_inputs + delta
-        loss = part if loss is None else loss + part
+        if real_inputs is not None:
+            part = pair_loss(scores, labels, real_inputs, target.rows, target.weights.shape[0] - 1)
+            loss = part if loss is None else loss + part
     return delta_inputs, loss
 
 
-def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False, update=add_row_updates):
+def _scaled_by_lockf(delta_inputs, rows, lockf):
+    """Input updates times gensim's ``vectors_lockf`` of their rows (0 freezes a row)."""
+    if lockf is None:
+        return delta_inputs
+    return delta_inputs * lockf.index_select(0, rows)[:, None]
+
+
+def skipgram_step(syn0, contexts, targets, lr, update, compute_loss=False, lockf=None):
     """One skip-gram step on a batch of windows, in place.
 
     As in gensim, each context word's input vector predicts the center word; the output
@@ -191,48 +254,36 @@ def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False, upda
 
     Parameters
     ----------
-    syn0 : torch.Tensor, shape (V, d)
-        Input (word) vectors; updated in place.
-    centers : torch.Tensor of int64, shape (B,)
+    syn0 : torch.Tensor, shape (V + 1, d)
+        Input (word) vectors with the padding row; updated in place.
     contexts : torch.Tensor of int64, shape (B, C)
-        Context word indices, ``-1`` for padding.
+        Context word indices, ``-1`` for padding (a padded center has only padding).
     targets : list of OutputTargets
         The objectives: :func:`negative_targets` and/or :func:`hierarchical_softmax_targets`
         (both summed when both are on, as gensim's ``hs=1, negative>0``).
-    lr : float
+    lr : float or torch.Tensor
         Learning rate folded into the updates (1 gives minus the gradients).
+    update : callable
+        The update rule ``update(weights, rows, deltas)``: a :class:`RowUpdates` (SGD) or
+        :meth:`torchw2v.optimizers.SparseRowAdam.update`.
     compute_loss : bool, optional
-    update : callable, optional
-        The update rule ``update(weights, rows, deltas, present=..., cap=...)``:
-        :func:`add_row_updates` (SGD) or :meth:`torchw2v.optimizers.SparseRowAdam.update`.
+    lockf : torch.Tensor, shape (V + 1,), optional
+        gensim's ``vectors_lockf``: a factor on each input row's updates.
 
     Returns
     -------
     torch.Tensor or None
         The summed loss (a 0-d tensor on the device) when ``compute_loss``.
     """
-    valid = contexts >= 0  # (B, C)
-    context_rows = contexts.clamp(min=0).reshape(-1)
-    inputs = syn0.index_select(0, context_rows).view(*contexts.shape, -1)  # (B, C, d)
-    delta_inputs, loss = _train_outputs(inputs, targets, valid.to(syn0.dtype), lr, compute_loss, update)
-    update(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1))
+    rows = padded_rows(contexts, syn0)  # (B, C)
+    inputs = syn0.index_select(0, rows.reshape(-1)).view(*rows.shape, -1)  # (B, C, d)
+    delta_inputs, loss = _train_outputs(inputs, contexts >= 0 if compute_loss else None, targets, lr, update)
+    flat = rows.reshape(-1)
+    update(syn0, flat, _scaled_by_lockf(delta_inputs.reshape(-1, syn0.shape[1]), flat, lockf))
     return loss
 
 
-def cbow_hidden(inputs, valid, cbow_mean):
-    """CBOW's hidden vector: the sum (``cbow_mean=0``) or mean of the valid context rows.
-
-    >>> h = cbow_hidden(torch.ones(1, 3, 2), torch.tensor([[True, True, False]]), cbow_mean=True)
-    >>> h.tolist()
-    [[1.0, 1.0]]
-    """
-    total = (inputs * valid[:, :, None].to(inputs.dtype)).sum(dim=1)  # (B, d)
-    if cbow_mean:
-        total = total / valid.sum(dim=1, keepdim=True).clamp(min=1).to(inputs.dtype)
-    return total
-
-
-def cbow_step(syn0, centers, contexts, targets, lr, cbow_mean=True, compute_loss=False, update=add_row_updates):
+def cbow_step(syn0, contexts, targets, lr, update, cbow_mean=True, compute_loss=False, lockf=None):
     """One CBOW step on a batch of windows, in place.
 
     The hidden vector is the mean (``cbow_mean``) or sum of the context vectors. As in
@@ -241,15 +292,17 @@ def cbow_step(syn0, centers, contexts, targets, lr, cbow_mean=True, compute_loss
 
     Parameters are those of :func:`skipgram_step`, plus ``cbow_mean``.
     """
-    valid = contexts >= 0  # (B, C)
-    context_rows = contexts.clamp(min=0).reshape(-1)
-    inputs = syn0.index_select(0, context_rows).view(*contexts.shape, -1)  # (B, C, d)
-    hidden = cbow_hidden(inputs, valid, cbow_mean)[:, None, :]  # (B, 1, d)
-    ones = torch.ones(len(centers), 1, dtype=syn0.dtype, device=syn0.device)
-    delta_hidden, loss = _train_outputs(hidden, targets, ones, lr, compute_loss, update)  # (B, 1, d)
+    rows = padded_rows(contexts, syn0)  # (B, C)
+    inputs = syn0.index_select(0, rows.reshape(-1)).view(*rows.shape, -1)  # (B, C, d)
+    size = (contexts >= 0).sum(dim=1, keepdim=True).clamp_(min=1).to(syn0.dtype)  # (B, 1)
+    hidden = inputs.sum(dim=1, keepdim=True)  # (B, 1, d): padding rows are zero
+    if cbow_mean:
+        hidden = hidden / size[:, :, None]
+    real = (contexts >= 0).any(dim=1, keepdim=True) if compute_loss else None  # (B, 1)
+    delta_hidden, loss = _train_outputs(hidden, real, targets, lr, update)  # (B, 1, d)
     if not cbow_mean:
-        delta_hidden = delta_hidden / valid.sum(dim=1).clamp(min=1).to(syn0.dtype)[:, None, None]
-    delta_inputs = delta_hidden * valid[:, :, None].to(syn0.dtype)  # (B, C, d)
-    update(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1),
-           cap=CBOW_MEAN_INPUT_UPDATE_CAP if cbow_mean else ROW_UPDATE_CAP)
+        delta_hidden = delta_hidden / size[:, :, None]
+    flat = rows.reshape(-1)
+    delta_inputs = delta_hidden.expand(-1, rows.shape[1], -1).reshape(-1, syn0.shape[1])  # (B*C, d)
+    update(syn0, flat, _scaled_by_lockf(delta_inputs, flat, lockf))
     return loss

@@ -1,32 +1,40 @@
-"""The trainer's steps as batched torch ops, on any torch device (CPU, CUDA, MPS).
+"""The device path: corpus, batches and training steps on one torch device (CUDA, MPS or CPU).
 
-:class:`TorchSteps` runs :mod:`torchw2v.objectives` on batches of windows: the batches are
-copied to the device (from pinned memory on CUDA, without waiting), noise words are drawn on
-the device by :class:`NoiseSampler`, and the running loss stays on the device, so a step never
-waits for the device: the trainer reads it back once, at the end of training. The native CPU
-kernels have the same interface (:class:`torchw2v.native.NativeSteps`); this module is the only
-one of the training loop that imports torch.
+:class:`TorchSteps` keeps everything of a training step on the device: the encoded corpus and
+its fixed-shape batches (:mod:`torchw2v.device_data`: subsampling, windows and noise drawn
+there), the weights with their padding rows, the learning rate (a 0-d tensor), the running
+loss and the count of effective words. The host's only per-step work is to write the learning
+rate and launch the step: on CUDA, the whole step (batch and update) is captured once as a
+CUDA graph and replayed; elsewhere it runs eagerly, the same ops. Nothing in a step reads the
+device back; the trainer does, about once per ``report_delay`` seconds and at the end.
 
->>> import numpy as np, torch
+>>> import numpy as np
 >>> from torchw2v.config import TrainingConfig
+>>> from torchw2v.corpus import EncodedCorpus
 >>> from torchw2v.sampling import noise_cum_table
 >>> from torchw2v.trainer import TrainingTables
 >>> tables = TrainingTables(np.full(3, 2**32 - 1, np.uint32), noise_cum_table(np.array([3, 2, 1]), 0.75))
->>> syn0, syn1neg = torch.full((3, 4), 0.1), torch.zeros(3, 4)
->>> steps = TorchSteps(TrainingConfig(sg=1, compute_loss=True), syn0, syn1neg, None, tables)
->>> centers, contexts = steps.prepare(np.array([0]), np.array([[1, 2]]))
->>> loss = steps.step(centers, contexts, alpha=0.1, state=steps.new_state(seed=1))
->>> bool(loss > 0) and bool(syn1neg.abs().sum() > 0)
-True
+>>> weights = TorchWeights.allocate(np.full((3, 4), 0.1, np.float32), np.zeros((3, 4), np.float32), None, "cpu")
+>>> steps = TorchSteps(TrainingConfig(sg=1, compute_loss=True, batch_size=8), weights, tables)
+>>> corpus = EncodedCorpus([["a", "b", "c", "a"]], {"a": 0, "b": 1, "c": 2}, 100)
+>>> for span in steps.epoch(corpus):
+...     steps.run(0.1)
+>>> bool(steps.loss > 0), int(steps.effective_words), bool(weights.syn1neg[:3].abs().sum() > 0)
+(True, 4, True)
+>>> corpus.close()
 """
-import functools
+import logging
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from torchw2v.objectives import (
-    add_row_updates, cbow_step, hierarchical_softmax_targets, negative_targets, skipgram_step,
+    RowUpdates, cbow_step, clear_padding_rows, hierarchical_softmax_targets, negative_targets, padded_tree,
+    skipgram_step,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class NoiseSampler:
@@ -63,94 +71,216 @@ class NoiseSampler:
         return torch.searchsorted(self.table, draws)
 
 
+@dataclass
+class TorchWeights:
+    """The trained matrices on the device, each with its zero padding row last.
+
+    Attributes
+    ----------
+    syn0 : torch.Tensor, shape (V + 1, d)
+    syn1neg : torch.Tensor, shape (V + 1, d) or None
+        Without negative sampling, None.
+    syn1 : torch.Tensor, shape (V, d) or None
+        The ``V - 1`` inner nodes and the padding row, with hierarchical softmax.
+    lockf : torch.Tensor, shape (V + 1,) or None
+        gensim's ``vectors_lockf`` per word (None when every word trains fully).
+    """
+
+    syn0: torch.Tensor
+    syn1neg: torch.Tensor = None
+    syn1: torch.Tensor = None
+    lockf: torch.Tensor = None
+
+    @classmethod
+    def allocate(cls, syn0, syn1neg, syn1, device, dtype=torch.float32, lockf=None):
+        """Copies of numpy weights on ``device``, padding rows added (empty or None arrays: unused).
+
+        >>> w = TorchWeights.allocate(np.ones((2, 3), np.float32), None, np.ones((1, 3), np.float32), "cpu")
+        >>> w.syn0.tolist(), w.syn1neg, w.syn1.shape
+        ([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0]], None, torch.Size([2, 3]))
+        """
+        def padded(array):
+            if array is None or not len(array):
+                return None
+            matrix = torch.zeros(len(array) + 1, array.shape[1], dtype=dtype, device=device)
+            matrix[:-1].copy_(torch.from_numpy(np.ascontiguousarray(array)))
+            return matrix
+
+        if lockf is not None:
+            lockf = np.broadcast_to(np.asarray(lockf, dtype=np.float32), (len(syn0),))
+            lockf = None if (lockf == 1).all() else torch.as_tensor(np.append(lockf, 0.0), dtype=dtype,
+                                                                       device=device)
+        return cls(padded(syn0), padded(syn1neg), padded(syn1), lockf)
+
+    def matrices(self):
+        """The trained matrices, padding rows included (None left out)."""
+        return [w for w in (self.syn0, self.syn1neg, self.syn1) if w is not None]
+
+    def store(self, syn0, syn1neg, syn1):
+        """Copy the weights, without padding rows, into numpy arrays of the right shapes."""
+        for matrix, array in ((self.syn0, syn0), (self.syn1neg, syn1neg), (self.syn1, syn1)):
+            if matrix is not None:
+                array[:] = matrix[:-1].detach().cpu().to(torch.float32).numpy()
+
+
 class TorchSteps:
-    """Training steps on torch weights, one batch of windows at a time (the trainer's ``steps``).
+    """Training steps on torch weights, span after span of the corpus on the device.
 
     Parameters
     ----------
     config : torchw2v.config.TrainingConfig
-    syn0, syn1neg : torch.Tensor, shape (V, d)
-        Input and negative-sampling output weights on the training device, updated in place
-        (``syn1neg`` is unused when ``config.negative == 0``).
-    syn1 : torch.Tensor, shape (V - 1, d) or None
-        Hierarchical-softmax output weights (with ``config.hs``).
+        ``batch_size`` is the span: encoded corpus tokens per step (their kept words are
+        the step's centers).
+    weights : TorchWeights
     tables : torchw2v.trainer.TrainingTables
     optimizer : torchw2v.optimizers.SparseRowAdam, optional
         Apply the gradients with Adam, at the scheduled rate, instead of gensim's SGD.
+    cuda_graph : bool, optional
+        Capture the step as a CUDA graph and replay it (default: on CUDA devices).
+    memory_share : float, optional
+        Share of the device's free memory the resident corpus may take (else it is streamed).
 
     Attributes
     ----------
-    text_order : bool
-        False: the trainer groups windows of equal size into batches
-        (:func:`torchw2v.batching.window_batches`), so that no padded work is done.
+    loss : torch.Tensor
+        Summed loss of the trained pairs since construction (float64 on the device).
+    effective_words : torch.Tensor
+        Words kept by subsampling since construction (int64 on the device).
     """
 
-    text_order = False
-
-    def __init__(self, config, syn0, syn1neg, syn1, tables, optimizer=None):
+    def __init__(self, config, weights, tables, optimizer=None, cuda_graph=None, memory_share=None):
         self.config = config
-        self.syn0, self.syn1neg, self.syn1 = syn0, syn1neg, syn1
+        self.weights = weights
         self.tables = tables
         self.optimizer = optimizer
-        self.device = syn0.device
-        self._pin = self.device.type == "cuda"
+        self.device = weights.syn0.device
+        self.cuda_graph = self.device.type == "cuda" if cuda_graph is None else bool(cuda_graph)
+        self.memory_share = memory_share
+        self.lr = torch.zeros((), dtype=weights.syn0.dtype, device=self.device)
+        self.loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        self._updates = RowUpdates() if optimizer is None else None
         if config.hs:
-            tree = tables.tree
-            self._codes = torch.as_tensor(tree.codes, device=self.device).to(syn0.dtype)
-            self._points = torch.as_tensor(tree.points, device=self.device)
-            depth = torch.arange(tree.codes.shape[1], device=self.device)
-            self._path_mask = depth[None, :] < torch.as_tensor(tree.lengths, device=self.device)[:, None]
+            self._points, self._labels = padded_tree(tables.tree, weights.syn1.shape[0], self.device)
+        self._batches = None
+        self._graph = None
 
-    def new_state(self, seed):
-        """A training thread's noise sampler (None without negative sampling)."""
-        if not self.config.negative:
-            return None
-        return NoiseSampler(self.tables.cum_table, self.device, seed)
+    @property
+    def effective_words(self):
+        """Words kept by subsampling in all spans run so far (a device tensor)."""
+        return self._batches.effective_words if self._batches is not None else torch.zeros((), dtype=torch.int64)
 
-    def prepare(self, centers, contexts):
-        """A batch's numpy index arrays as CPU tensors, pinned for an asynchronous copy to a GPU."""
-        centers, contexts = torch.from_numpy(centers), torch.from_numpy(contexts)
-        if self._pin:
-            centers, contexts = centers.pin_memory(), contexts.pin_memory()
-        return centers, contexts
+    def epoch(self, corpus):
+        """Yield the host's view of each span of one epoch (:class:`torchw2v.device_data.Span`).
 
-    def step(self, centers, contexts, alpha, state):
-        """Train one batch at learning rate ``alpha``; returns its loss as a device tensor
-        (None unless ``compute_loss``)."""
-        config = self.config
-        centers = centers.to(self.device, non_blocking=True)
-        contexts = contexts.to(self.device, non_blocking=True)
-        if self.optimizer is None:
-            lr, update = alpha, add_row_updates
-        else:  # the steps then yield minus the gradients, which Adam scales itself
-            lr, update = 1.0, functools.partial(self.optimizer.update, lr=alpha)
+        The first call puts the corpus on the device (encoding it, in the first epoch, from the
+        streaming reader). Call :meth:`run` once per span, before asking for the next.
+        """
+        if self._batches is None:
+            self._batches = self._device_batches(corpus)
+        yield from self._batches.epoch()
+
+    def _device_batches(self, corpus):
+        from torchw2v.device_data import DEFAULT_MEMORY_SHARE, DeviceBatches, DeviceCorpus
+
+        config, tables = self.config, self.tables
+        share = DEFAULT_MEMORY_SHARE if self.memory_share is None else self.memory_share
+        device_corpus = DeviceCorpus(corpus.chunks, len(tables.sample_ints), self.device, config.batch_size,
+                                     memory_share=share)
+        return DeviceBatches(device_corpus, tables.sample_ints, config.window, config.shrink_windows,
+                             cum_table=tables.cum_table, negative=config.negative, seed=config.seed)
+
+    def run(self, alpha):
+        """Train the next span at learning rate ``alpha``: launch its batch and step, wait for nothing."""
+        self.lr.fill_(alpha)
+        if not self.cuda_graph:
+            self._batch_and_step()
+        elif self._graph is not None:
+            self._graph.replay()
+        else:
+            self._capture()
+
+    def _batch_and_step(self):
+        """Make the span's batch and train it (the work a CUDA graph captures)."""
+        batches, weights, config = self._batches, self.weights, self.config
+        batches.fill()
         targets = []
         if config.hs:
-            targets.append(hierarchical_softmax_targets(self.syn1, self._codes, self._points, self._path_mask,
-                                                        centers))
+            targets.append(hierarchical_softmax_targets(weights.syn1, self._points, self._labels, batches.centers))
         if config.negative:
-            targets.append(negative_targets(self.syn1neg, centers, state.draw((len(centers), config.negative))))
+            targets.append(negative_targets(weights.syn1neg, batches.centers, batches.negatives))
+        if self.optimizer is None:
+            lr, update = self.lr, self._updates
+        else:  # the steps then yield minus the gradients, which Adam scales itself
+            lr, update = 1.0, _AdamRule(self.optimizer, self.lr)
         if config.sg:
-            return skipgram_step(self.syn0, centers, contexts, targets, lr, compute_loss=config.compute_loss,
-                                 update=update)
-        return cbow_step(self.syn0, centers, contexts, targets, lr, cbow_mean=config.cbow_mean,
-                         compute_loss=config.compute_loss, update=update)
+            loss = skipgram_step(weights.syn0, batches.contexts, targets, lr, update,
+                                 compute_loss=config.compute_loss, lockf=weights.lockf)
+        else:
+            loss = cbow_step(weights.syn0, batches.contexts, targets, lr, update, cbow_mean=config.cbow_mean,
+                             compute_loss=config.compute_loss, lockf=weights.lockf)
+        clear_padding_rows(*weights.matrices())
+        if loss is not None:
+            self.loss.add_(loss)
 
-    def zero_loss(self):
-        """The running loss's start: a float64 zero on the device."""
-        return torch.zeros((), dtype=torch.float64, device=self.device)
+    def _capture(self):
+        """Run the first span eagerly, then capture the step as a CUDA graph for the next ones.
 
-    @staticmethod
-    def losses_to_numpy(losses):
+        The warm-up and the capture run the step on the same span again, at learning rate 0
+        and with the optimizer's state restored, so they change nothing that training sees.
+        """
+        self._batch_and_step()
+        saved = (self.lr.clone(), self.loss.clone(), self._batches.effective_words.clone(),
+                 self._batches.save_cursor(), self._optimizer_state())
+        self.lr.zero_()
+        stream = torch.cuda.Stream(self.device)
+        stream.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(stream):
+            for _ in range(2):
+                self._batches.restore_cursor(saved[3])
+                self._batch_and_step()
+        torch.cuda.current_stream(self.device).wait_stream(stream)
+        graph = torch.cuda.CUDAGraph()
+        graph.register_generator_state(self._batches.generator)
+        self._batches.restore_cursor(saved[3])
+        with torch.cuda.graph(graph):
+            self._batch_and_step()
+        self._batches.restore_cursor(saved[3])
+        self.lr.copy_(saved[0])
+        self.loss.copy_(saved[1])
+        self._batches.effective_words.copy_(saved[2])
+        self._restore_optimizer_state(saved[4])
+        self._graph = graph
+        logger.info("captured the training step as a CUDA graph on %s", self.device)
+
+    def _optimizer_state(self):
+        if self.optimizer is None:
+            return None
+        return [tensor.clone() for tensor in self.optimizer.state_tensors()]
+
+    def _restore_optimizer_state(self, saved):
+        if saved is not None:
+            for tensor, value in zip(self.optimizer.state_tensors(), saved):
+                tensor.copy_(value)
+
+    def losses_to_numpy(self, losses):
         """Running-loss values (device tensors) as one float64 array, in one read from the device."""
         return torch.stack(list(losses)).cpu().numpy()
 
     def largest_magnitude(self):
         """The largest ``|w|`` over the weights (NaN if any is NaN); synchronises the device.
 
-        Each weight is read once (``aminmax``; NaN propagates), without a temporary the size of the
-        weights, so training threads writing meanwhile cannot fake a NaN.
+        Each weight is read once (``aminmax``; NaN propagates), without a temporary the size of
+        the weights.
         """
-        extremes = [torch.stack(torch.aminmax(weights)).abs() for weights in (self.syn0, self.syn1neg, self.syn1)
-                    if weights is not None and weights.numel()]
+        extremes = [torch.stack(torch.aminmax(weights)).abs() for weights in self.weights.matrices()]
         return float(torch.cat(extremes).max())
+
+
+class _AdamRule:
+    """:meth:`SparseRowAdam.update` as a step's update rule, at the device learning rate."""
+
+    def __init__(self, optimizer, lr):
+        self.optimizer, self.lr = optimizer, lr
+
+    def __call__(self, weights, rows, deltas):
+        self.optimizer.update(weights, rows, deltas, lr=self.lr)

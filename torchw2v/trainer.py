@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from torchw2v.batching import context_windows, subsample, text_order_batches, window_batches
+from torchw2v.batching import context_windows, subsample, text_order_batches
 
 logger = logging.getLogger(__name__)
 
@@ -172,8 +172,10 @@ class Trainer:
     ----------
     config : torchw2v.config.TrainingConfig
     steps : torchw2v.native.NativeSteps or torchw2v.torch_steps.TorchSteps
-        Trains the weights, batch by batch. Its interface: ``text_order`` (whether batches keep
-        the text's order, or group windows of equal size), ``new_state(seed)`` (a training
+        Trains the weights. The device path's :class:`~torchw2v.torch_steps.TorchSteps` makes its
+        own batches: ``epoch(corpus)`` (the host's view of each span), ``run(alpha)`` (launches a
+        span's step), ``loss`` and ``effective_words`` (device tensors). The native steps take the
+        producer thread's batches (windows in text order): ``new_state(seed)`` (a training
         thread's random state), ``prepare(centers, contexts)`` (a batch's numpy arrays in the form
         ``step`` takes, on the producer thread), ``step(centers, contexts, alpha, state)`` (trains
         a batch, returns its loss), ``zero_loss()`` and ``losses_to_numpy(values)`` (the running
@@ -203,11 +205,12 @@ class Trainer:
     >>> from torchw2v.config import TrainingConfig
     >>> from torchw2v.corpus import EncodedCorpus
     >>> from torchw2v.sampling import noise_cum_table
-    >>> from torchw2v.torch_steps import TorchSteps
+    >>> from torchw2v.torch_steps import TorchSteps, TorchWeights
     >>> counts = np.array([3, 2, 1])
     >>> tables = TrainingTables(np.full(3, 2**32 - 1, np.uint32), noise_cum_table(counts, 0.75))
     >>> config = TrainingConfig(sg=1, epochs=2)
-    >>> steps = TorchSteps(config, torch.rand(3, 4), torch.zeros(3, 4), None, tables)
+    >>> weights = TorchWeights.allocate(np.random.rand(3, 4), np.zeros((3, 4)), None, "cpu")
+    >>> steps = TorchSteps(config, weights, tables)
     >>> trainer = Trainer(config, steps, tables, total_words=6)
     >>> corpus = EncodedCorpus([["a", "b", "a", "c", "a", "b"]], {"a": 0, "b": 1, "c": 2}, 100)
     >>> trainer.train(corpus).raw_words
@@ -226,10 +229,12 @@ class Trainer:
         self.total_examples = total_examples
         self.total_words = total_words
         self.synchronizer = synchronizer
-        self.thread_states = [steps.new_state(config.seed + i) for i in range(threads)]
+        self.on_device = hasattr(steps, "epoch")  # the device path: batches made on the device
+        if not self.on_device:
+            self.thread_states = [steps.new_state(config.seed + i) for i in range(threads)]
+            self._running_loss = steps.zero_loss()  # replaced, never changed in place: recorded values stay
         self.queue_size = max(2, queue_factor * threads)
         self.rng = np.random.default_rng(config.seed)
-        self._running_loss = steps.zero_loss()  # replaced, never changed in place: recorded values stay
         self._loss_lock = threading.Lock()
         self._loss_points = []  # (raw words since the start, running loss then)
         self._words_before_epoch = 0
@@ -254,10 +259,7 @@ class Trainer:
                 end = self._progress(epoch, raw_words + chunk.raw_words, sentences + chunk.sentences)
                 ids, lengths = subsample(chunk.ids, chunk.sentence_lengths, self.tables.sample_ints, self.rng)
                 windows = context_windows(ids, lengths, config.window, config.shrink_windows, self.rng)
-                if self.steps.text_order:
-                    batches = list(text_order_batches(windows, config.batch_size))
-                else:
-                    batches = list(window_batches(windows, config.batch_size, self.rng))
+                batches = list(text_order_batches(windows, config.batch_size))
                 for i, batch in enumerate(batches):
                     # the rate decays batch by batch through the chunk
                     alpha = learning_rate(config.alpha, config.min_alpha, start + (end - start) * i / len(batches))
@@ -325,14 +327,17 @@ class Trainer:
             for epoch in range(self.config.epochs):
                 if on_epoch_begin is not None:
                     on_epoch_begin(epoch)
-                self._train_epoch(corpus, epoch, report, bar)
+                if self.on_device:
+                    self._train_epoch_on_device(corpus, epoch, report, bar)
+                else:
+                    self._train_epoch(corpus, epoch, report, bar)
                 if on_epoch_end is not None:
                     on_epoch_end(epoch)
         finally:
             if bar is not None:
                 bar.close()
         report.elapsed = time.perf_counter() - start
-        report.loss = float(self._running_loss)
+        report.loss = float(self.steps.loss if self.on_device else self._running_loss)
         if self._loss_points:
             words, losses = zip(*self._loss_points)
             report.loss_curve.words = np.array(words, dtype=np.int64)
@@ -374,6 +379,10 @@ class Trainer:
             producer.join()
         if tally.error is not None:
             raise tally.error
+        self._finish_epoch(epoch, tally, report)
+
+    def _finish_epoch(self, epoch, tally, report):
+        """Check, log and add up an epoch's tally (summed over the ranks with a synchronizer)."""
         if self.synchronizer is not None:
             tally.raw_words, tally.sentences, tally.effective_words = self.synchronizer.finish_epoch()
         self.check_finite(epoch, tally.alpha)
@@ -393,6 +402,49 @@ class Trainer:
         report.last_alpha = tally.alpha
         report.loss_curve.epoch_ends.append(report.raw_words)
         self._words_before_epoch = report.raw_words
+
+    def _train_epoch_on_device(self, corpus, epoch, report, bar):
+        """One epoch of the device path: per span, the host sets the rate and launches the step.
+
+        The host reads the device only for the progress check (about once per ``report_delay``
+        seconds: the divergence check and the effective words so far) and at the end of the epoch.
+        """
+        steps = self.steps
+        tally = _EpochTally(epoch_start=time.perf_counter(), alpha=self.config.alpha)
+        effective_before = int(steps.effective_words)
+        points_every = self.config.chunk_words  # raw words between two recorded loss points
+        next_point = points_every
+        raw_words = sentences = 0
+        for span in steps.epoch(corpus):
+            progress = self._progress(epoch, raw_words, sentences)
+            tally.alpha = learning_rate(self.config.alpha, self.config.min_alpha, progress)
+            steps.run(tally.alpha)
+            raw_words, sentences = span.raw_words_done, span.sentences_done
+            if self.synchronizer is not None:
+                self.synchronizer.chunk_done(span.raw_words, span.sentences, 0)
+            if self.config.compute_loss and raw_words >= next_point:  # a device copy, not a read
+                self._loss_points.append((self._words_before_epoch + raw_words, steps.loss.clone()))
+                next_point = raw_words + points_every
+            if bar is not None:
+                bar.update(round(self._progress(epoch, raw_words, sentences) * bar.total) - bar.n)
+            now = time.perf_counter()
+            if now - tally.last_report >= self.config.report_delay:
+                tally.last_report = now
+                self.check_finite(epoch, tally.alpha)
+                logger.info(
+                    "EPOCH %i - PROGRESS: at %.2f%% %s, %.0f words/s, alpha %.6f",
+                    epoch, 100.0 * self._progress(0, raw_words, sentences) * self.config.epochs,
+                    "examples" if self.total_examples else "words",
+                    (int(steps.effective_words) - effective_before) / (now - tally.epoch_start), tally.alpha,
+                )
+        tally.raw_words, tally.sentences = raw_words, sentences
+        tally.effective_words = int(steps.effective_words) - effective_before
+        end = self._words_before_epoch + raw_words
+        if self.config.compute_loss and (not self._loss_points or self._loss_points[-1][0] != end):
+            self._loss_points.append((self._words_before_epoch + raw_words, steps.loss.clone()))
+        if self.synchronizer is not None:
+            self.synchronizer.chunk_done(0, 0, tally.effective_words)
+        self._finish_epoch(epoch, tally, report)
 
     def _work(self, epoch, batches, stop, tally, bar, state):
         """A training thread: run steps on queued batches until the epoch ends or fails."""

@@ -505,9 +505,11 @@ class TorchWord2Vec:
             kernel = NativeKernel(self.wv.vectors, self.syn1neg, self.cum_table, self.negative, syn1=self.syn1,
                                   tree=self.huffman, shared_negatives=self.shared_negatives)
             steps = NativeSteps(config, kernel)
+            store_weights = self._numpy_weights_changed
         else:
-            weights = self._device_weights()
-            steps = self._torch_steps(config, weights, tables)
+            steps = self._torch_steps(config, tables)
+            weights = steps.weights.matrices()
+            store_weights = self._store_device_weights(steps.weights)
         synchronizer = None
         if self.dist_context is not None:
             synchronizer = self._synchronizer(weights)
@@ -522,7 +524,7 @@ class TorchWord2Vec:
 
         def on_epoch_end(epoch):
             if callbacks:
-                self._store_weights(*weights)
+                store_weights()
             for callback in callbacks:
                 callback.on_epoch_end(self)
 
@@ -534,7 +536,7 @@ class TorchWord2Vec:
                 report = trainer.train(corpus, on_epoch_begin, on_epoch_end)
         finally:
             corpus.close()
-            self._store_weights(*weights)
+            store_weights()
         self.total_train_time += default_timer() - start
         self.running_training_loss = report.loss if synchronizer is None else synchronizer.sum_over_ranks(report.loss)
         self.loss_curve = report.loss_curve
@@ -555,23 +557,26 @@ class TorchWord2Vec:
             return 1
         return max(1, min(self.workers, os.cpu_count() or 1))
 
-    def _torch_steps(self, config, weights, tables):
-        """The batched torch steps on ``weights``, with Adam when ``optimizer="adam"``."""
-        from torchw2v.torch_steps import TorchSteps
+    def _torch_steps(self, config, tables):
+        """The device path's steps on copies of the weights (with Adam when ``optimizer="adam"``)."""
+        import torch
 
+        from torchw2v.torch_steps import TorchSteps, TorchWeights
+
+        weights = TorchWeights.allocate(self.wv.vectors, self.syn1neg, self.syn1, self.device,
+                                        dtype=getattr(torch, self.dtype), lockf=self.wv.vectors_lockf)
         optimizer = None
         if self.optimizer == "adam":
             from torchw2v.optimizers import SparseRowAdam
 
-            optimizer = SparseRowAdam(list(weights), lr=config.alpha)
-        return TorchSteps(config, *weights, tables, optimizer=optimizer)
+            optimizer = SparseRowAdam(weights.matrices(), lr=config.alpha)
+        return TorchSteps(config, weights, tables, optimizer=optimizer)
 
     def _synchronizer(self, weights):
         """The distributed weight synchronizer of the weights in use (as tensors sharing their memory)."""
         import torch
 
-        tensors = [torch.from_numpy(w) if isinstance(w, np.ndarray) else w for w in weights]
-        trained = [tensors[0]] + ([tensors[1]] if self.negative else []) + ([tensors[2]] if self.hs else [])
+        trained = [torch.from_numpy(w) if isinstance(w, np.ndarray) else w for w in weights if len(w)]
         return _distributed().WeightSynchronizer(trained, self.dist_context, self.sync_words)
 
     @contextlib.contextmanager
@@ -589,27 +594,16 @@ class TorchWord2Vec:
         finally:
             torch.set_num_threads(threads)
 
-    def _weights_shared(self):
-        """Whether training weights share memory with ``wv.vectors``/``syn1neg``/``syn1`` (CPU, float32)."""
-        return device_type(self.device) == "cpu" and self.dtype == "float32"
-
-    def _device_weights(self):
-        """The weights as tensors on the training device."""
-        import torch
-
-        if self._weights_shared():
-            return tuple(torch.from_numpy(w) for w in (self.wv.vectors, self.syn1neg, self.syn1))
-        dtype = getattr(torch, self.dtype)
-        return tuple(torch.as_tensor(w, device=self.device).to(dtype)
-                     for w in (self.wv.vectors, self.syn1neg, self.syn1))
-
-    def _store_weights(self, syn0, syn1neg, syn1):
-        """Copy device weights back into ``wv.vectors``/``syn1neg``/``syn1`` (no-op when they share memory)."""
-        if not self._weights_shared():
-            self.wv.vectors[:] = syn0.detach().cpu().float().numpy()
-            self.syn1neg[:] = syn1neg.detach().cpu().float().numpy()
-            self.syn1[:] = syn1.detach().cpu().float().numpy()
+    def _numpy_weights_changed(self):
+        """After the native kernels changed ``wv.vectors`` in place: drop the stale norms."""
         self.wv.norms = None
+
+    def _store_device_weights(self, weights):
+        """A function that copies the device weights back into ``wv.vectors``/``syn1neg``/``syn1``."""
+        def store():
+            weights.store(self.wv.vectors, self.syn1neg, self.syn1)
+            self.wv.norms = None
+        return store
 
     def get_latest_training_loss(self):
         """The summed loss of the latest ``train()`` call (0 unless ``compute_loss``).

@@ -171,11 +171,6 @@ class NativeSteps:
     kernel : NativeKernel
         The kernels, bound to the weights they update.
 
-    Attributes
-    ----------
-    text_order : bool
-        True: the trainer hands the windows over in text order, as gensim's sequential SGD sees them.
-
     Examples
     --------
     >>> from torchw2v.config import TrainingConfig
@@ -190,8 +185,6 @@ class NativeSteps:
     ...     True
     True
     """
-
-    text_order = True
 
     def __init__(self, config, kernel):
         self.config = config

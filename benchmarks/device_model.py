@@ -1,0 +1,222 @@
+"""The device path's step measured on CPU, and what it implies for one H100 (an estimate).
+
+No GPU is lent to this project's machines, so the device path is checked with proxies a GPU
+engineer accepts (``../shared/DESIGN.md``). On a real corpus's vocabulary this script runs the
+step of :class:`torchw2v.torch_steps.TorchSteps` eagerly on CPU and prints, per step:
+
+- **ops**: the kernel-launching aten ops of one step (batch making and update), counted by a
+  ``TorchDispatchMode``; views and metadata-only ops do not count;
+- **shapes**: the distinct input shapes the step saw over the epoch (1 means a CUDA graph can
+  capture it);
+- **bytes**: bytes every op reads and writes (index ops only their rows), against the physical
+  minimum of the SGNS update, ``(2b + K + 1)`` rows of ``4d`` bytes read and written per center
+  (``b`` the mean reach); the unfused torch ops move several times that;
+- **host µs**: host time to launch one step, measured at a tiny vector size (``d = 4``) where the
+  CPU's arithmetic is negligible;
+- **pipeline words/s**: raw corpus words per second of the device data pipeline alone
+  (:meth:`torchw2v.device_data.DeviceBatches.fill`) on this CPU.
+
+It then estimates an H100's words/s with a stated roofline: HBM at 3.35 TB/s, a fraction of it
+reached by random 400-byte rows (``--row-efficiency``, 0.35 by default: gathers of scattered
+rows are far from streaming), a floor per kernel (``--kernel-floor-us``, 2.5 µs) and, with CUDA
+graph replay, no host launch cost. The estimate is an estimate: measure on a GPU when one is lent.
+
+Example::
+
+    python benchmarks/device_model.py --corpus ../shared/data/text8-head.gz --sg 1
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
+
+from torchw2v.config import TrainingConfig  # noqa: E402
+from torchw2v.corpus import EncodedCorpus  # noqa: E402
+from torchw2v.torch_steps import TorchSteps, TorchWeights  # noqa: E402
+from torchw2v.trainer import TrainingTables  # noqa: E402
+
+logger = logging.getLogger("torchw2v.device_model")
+
+DEFAULT_CORPUS = Path(os.path.normpath(REPO_ROOT / ".." / "shared" / "data" / "text8-head.gz"))
+
+#: aten ops that launch no kernel: views, metadata and allocation without initialisation.
+NO_KERNEL_OPS = {
+    "view", "_unsafe_view", "reshape", "expand", "select", "slice", "transpose", "t", "permute", "unsqueeze",
+    "squeeze", "as_strided", "alias", "detach", "empty", "empty_like", "empty_strided", "new_empty",
+    "_reshape_alias", "lift_fresh", "unbind", "split", "split_with_sizes", "chunk",
+}
+
+#: Index ops touch only the rows they name: bytes counted from their index-sized operands.
+ROW_OPS = {"index_select", "index_add_", "index_fill_", "index_copy_", "index_add", "index_copy"}
+
+H100_HBM_BYTES_PER_S = 3.35e12
+
+
+class OpCounter(TorchDispatchMode):
+    """Counts kernel-launching aten ops, their input shapes, and the bytes they move."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops = Counter()
+        self.shapes = set()
+        self.bytes = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        name = func.__name__.split(".")[0]
+        if name in NO_KERNEL_OPS:
+            return out
+        self.ops[name] += 1
+        tensors = [a for a in list(args) + list(kwargs.values()) if isinstance(a, torch.Tensor)]
+        self.shapes.add((name, tuple(tuple(t.shape) for t in tensors)))
+        self.bytes += _bytes_moved(name, tensors, out)
+        return out
+
+
+def _nbytes(tensor):
+    return tensor.numel() * tensor.element_size()
+
+
+def _bytes_moved(name, tensors, out):
+    """Bytes an op reads and writes: index ops their rows only, others all operands and results."""
+    outs = [o for o in (out if isinstance(out, (tuple, list)) else [out]) if isinstance(o, torch.Tensor)]
+    if name == "index_select":
+        return 2 * sum(_nbytes(o) for o in outs) + _nbytes(tensors[1])
+    if name in ("index_add_", "index_copy_", "index_add", "index_copy"):
+        return 3 * _nbytes(tensors[2]) + _nbytes(tensors[1])  # source read; rows read and written
+    if name == "index_fill_":
+        return _nbytes(tensors[1]) * (1 + tensors[0][0].numel())
+    return sum(_nbytes(t) for t in tensors) + sum(_nbytes(o) for o in outs)
+
+
+def build(corpus_path, args, vector_size):
+    """A vocabulary, tables, weights and a TorchSteps over the corpus (CPU)."""
+    from gensim.models.word2vec import Text8Corpus
+    from torchw2v import TorchWord2Vec
+
+    model = TorchWord2Vec(vector_size=vector_size, window=args.window, negative=args.negative, hs=args.hs,
+                          sg=args.sg, min_count=5, sample=1e-3, device="cpu", cpu_kernel="torch", seed=1)
+    sentences = Text8Corpus(str(corpus_path))
+    model.build_vocab(sentences)
+    tables = TrainingTables(model.wv.expandos["sample_int"], model.cum_table if args.negative else None,
+                            model.huffman)
+    config = TrainingConfig(sg=args.sg, window=args.window, negative=args.negative, hs=bool(args.hs),
+                            batch_size=args.batch_size, seed=1)
+    weights = TorchWeights.allocate(model.wv.vectors, model.syn1neg, model.syn1, "cpu")
+    corpus = EncodedCorpus(sentences, model.wv.key_to_index, chunk_words=1_000_000)
+    return TorchSteps(config, weights, tables), corpus
+
+
+def measure(args):
+    torch.set_num_threads(1)
+    steps, corpus = build(args.corpus, args, args.vector_size)
+    spans = steps.epoch(corpus)
+    next(spans)
+    steps.run(0.025)  # warm-up: allocations of the first step
+    counter = OpCounter()
+    seen_shapes = set()
+    with counter:
+        next(spans)
+        steps.run(0.025)
+    ops_per_step = sum(counter.ops.values())
+    bytes_per_step = counter.bytes
+    # shapes over the rest of the epoch (every span's step must see the same shapes)
+    for _ in spans:
+        shape_counter = OpCounter()
+        with shape_counter:
+            steps.run(0.025)
+        seen_shapes.add(frozenset(shape_counter.shapes))
+    effective = int(steps.effective_words)
+    epoch_raw = steps._batches.corpus.raw_words
+    centers_per_step = effective / steps._batches.corpus.num_spans
+    raw_per_step = epoch_raw / steps._batches.corpus.num_spans
+    corpus.close()
+
+    # host launch time per step at a negligible vector size
+    tiny, tiny_corpus = build(args.corpus, args, 4)
+    tiny_spans = tiny.epoch(tiny_corpus)
+    times = []
+    for _, _ in zip(range(40), tiny_spans):
+        start = time.perf_counter()
+        tiny.run(0.025)
+        times.append(time.perf_counter() - start)
+    host_us = 1e6 * float(np.median(times[5:]))
+    tiny_corpus.close()
+
+    # the data pipeline alone, one epoch
+    pipeline_steps, pipeline_corpus = build(args.corpus, args, 4)
+    batches = pipeline_steps._device_batches(pipeline_corpus)
+    start = time.perf_counter()
+    for _ in batches.epoch():
+        batches.fill()
+    pipeline_words_per_s = batches.corpus.raw_words / (time.perf_counter() - start)
+    pipeline_corpus.close()
+
+    reach = (args.window + 1) / 2  # mean reach of a shrunk window
+    outputs = (args.negative + 1 if args.negative else 0) + (20 if args.hs else 0)  # HS: ~20 nodes per path
+    inputs = 2 * reach if args.sg else 2 * reach  # CBOW reads and writes the context rows too
+    physical = (inputs + outputs) * 4 * args.vector_size * 2
+    per_center = bytes_per_step / max(centers_per_step, 1)
+    time_memory = bytes_per_step / (H100_HBM_BYTES_PER_S * args.row_efficiency)
+    time_floor = ops_per_step * args.kernel_floor_us * 1e-6
+    step_time = max(time_memory, time_floor)
+    estimate = raw_per_step / step_time
+    fused_time = max(physical * centers_per_step / (H100_HBM_BYTES_PER_S * args.row_efficiency),
+                     args.kernel_floor_us * 1e-6 * args.fused_kernels)
+    fused_estimate = raw_per_step / fused_time
+    return {
+        "ops per step": ops_per_step,
+        "ops": dict(counter.ops.most_common()),
+        "distinct step shapes over the epoch": len(seen_shapes),
+        "centers per step (kept words)": round(centers_per_step),
+        "raw words per step": round(raw_per_step),
+        "bytes per center (torch ops)": round(per_center),
+        "physical minimum bytes per center": round(physical),
+        "host us per step (d=4, CPU eager)": round(host_us),
+        "device pipeline raw words/s on this CPU": round(pipeline_words_per_s),
+        "H100 estimate, torch ops in a CUDA graph (raw words/s)": round(estimate),
+        "H100 estimate, fused kernel at the physical minimum (raw words/s)": round(fused_estimate),
+        "bound": "memory" if time_memory >= time_floor else "kernel floor",
+    }
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--sg", type=int, default=1)
+    parser.add_argument("--hs", type=int, default=0)
+    parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--vector-size", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=16384, help="encoded tokens per step (the span)")
+    parser.add_argument("--row-efficiency", type=float, default=0.35,
+                        help="share of HBM bandwidth reached by gathers of random 400-byte rows")
+    parser.add_argument("--kernel-floor-us", type=float, default=2.5, help="least time of one kernel in a graph")
+    parser.add_argument("--fused-kernels", type=int, default=3,
+                        help="kernels per step of a fused path (batch making and the fused update)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    logging.basicConfig(level=logging.WARNING)
+    args = parse_args(argv)
+    for key, value in measure(args).items():
+        print(f"{key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
