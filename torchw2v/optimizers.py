@@ -100,6 +100,12 @@ class SparseRowAdam:
         weights.index_copy_(0, rows, weights.index_select(0, rows).sub_(step))
 
 
+    def state_tensors(self):
+        """Every tensor of the optimizer's state (moments, buffers, step counts), to save and restore."""
+        return [tensor for state in self._state.values()
+                for tensor in (state.first, state.second, state.gradient, state.touched, state.step)]
+
+
 class _Moments:
     """Adam's state for one matrix: moments, zero buffers (gradient, touched rows) and the step count."""
 
