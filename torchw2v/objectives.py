@@ -183,7 +183,18 @@ def _train_outputs(hidden, targets, input_weights, lr, compute_loss, update):
     return delta_inputs, loss
 
 
-def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False, update=add_row_updates):
+def _locked(delta_inputs, lockf, rows):
+    """``delta_inputs`` (N, d) scaled by the ``lockf`` value of each of its ``rows`` (unchanged when None).
+
+    >>> _locked(torch.ones(2, 1), torch.tensor([0.0, 0.5]), torch.tensor([1, 0])).flatten().tolist()
+    [0.5, 0.0]
+    """
+    if lockf is None:
+        return delta_inputs
+    return delta_inputs * lockf.index_select(0, rows).to(delta_inputs.dtype)[:, None]
+
+
+def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False, update=add_row_updates, lockf=None):
     """One skip-gram step on a batch of windows, in place.
 
     As in gensim, each context word's input vector predicts the center word; the output
@@ -205,6 +216,9 @@ def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False, upda
     update : callable, optional
         The update rule ``update(weights, rows, deltas, present=..., cap=...)``:
         :func:`add_row_updates` (SGD) or :meth:`torchw2v.optimizers.SparseRowAdam.update`.
+    lockf : torch.Tensor, shape (V,), optional
+        gensim's ``vectors_lockf``: each input row's update is multiplied by its word's value
+        (0 freezes the row). None: 1 for every word.
 
     Returns
     -------
@@ -215,7 +229,8 @@ def skipgram_step(syn0, centers, contexts, targets, lr, compute_loss=False, upda
     context_rows = contexts.clamp(min=0).reshape(-1)
     inputs = syn0.index_select(0, context_rows).view(*contexts.shape, -1)  # (B, C, d)
     delta_inputs, loss = _train_outputs(inputs, targets, valid.to(syn0.dtype), lr, compute_loss, update)
-    update(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1))
+    delta_inputs = _locked(delta_inputs.reshape(-1, syn0.shape[1]), lockf, context_rows)  # (B*C, d)
+    update(syn0, context_rows, delta_inputs, present=valid.reshape(-1))
     return loss
 
 
@@ -232,7 +247,8 @@ def cbow_hidden(inputs, valid, cbow_mean):
     return total
 
 
-def cbow_step(syn0, centers, contexts, targets, lr, cbow_mean=True, compute_loss=False, update=add_row_updates):
+def cbow_step(syn0, centers, contexts, targets, lr, cbow_mean=True, compute_loss=False, update=add_row_updates,
+              lockf=None):
     """One CBOW step on a batch of windows, in place.
 
     The hidden vector is the mean (``cbow_mean``) or sum of the context vectors. As in
@@ -250,6 +266,7 @@ def cbow_step(syn0, centers, contexts, targets, lr, cbow_mean=True, compute_loss
     if not cbow_mean:
         delta_hidden = delta_hidden / valid.sum(dim=1).clamp(min=1).to(syn0.dtype)[:, None, None]
     delta_inputs = delta_hidden * valid[:, :, None].to(syn0.dtype)  # (B, C, d)
-    update(syn0, context_rows, delta_inputs.reshape(-1, syn0.shape[1]), present=valid.reshape(-1),
+    delta_inputs = _locked(delta_inputs.reshape(-1, syn0.shape[1]), lockf, context_rows)  # (B*C, d)
+    update(syn0, context_rows, delta_inputs, present=valid.reshape(-1),
            cap=CBOW_MEAN_INPUT_UPDATE_CAP if cbow_mean else ROW_UPDATE_CAP)
     return loss

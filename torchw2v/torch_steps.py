@@ -77,6 +77,8 @@ class TorchSteps:
     tables : torchw2v.trainer.TrainingTables
     optimizer : torchw2v.optimizers.SparseRowAdam, optional
         Apply the gradients with Adam, at the scheduled rate, instead of gensim's SGD.
+    lockf : torch.Tensor, shape (V,), optional
+        gensim's ``vectors_lockf`` per word, on the device: multiplies each input row's update.
 
     Attributes
     ----------
@@ -87,8 +89,9 @@ class TorchSteps:
 
     text_order = False
 
-    def __init__(self, config, syn0, syn1neg, syn1, tables, optimizer=None):
+    def __init__(self, config, syn0, syn1neg, syn1, tables, optimizer=None, lockf=None):
         self.config = config
+        self.lockf = lockf
         self.syn0, self.syn1neg, self.syn1 = syn0, syn1neg, syn1
         self.tables = tables
         self.optimizer = optimizer
@@ -132,9 +135,9 @@ class TorchSteps:
             targets.append(negative_targets(self.syn1neg, centers, state.draw((len(centers), config.negative))))
         if config.sg:
             return skipgram_step(self.syn0, centers, contexts, targets, lr, compute_loss=config.compute_loss,
-                                 update=update)
+                                 update=update, lockf=self.lockf)
         return cbow_step(self.syn0, centers, contexts, targets, lr, cbow_mean=config.cbow_mean,
-                         compute_loss=config.compute_loss, update=update)
+                         compute_loss=config.compute_loss, update=update, lockf=self.lockf)
 
     def zero_loss(self):
         """The running loss's start: a float64 zero on the device."""

@@ -289,6 +289,10 @@ class Trainer:
             with self._loss_lock:
                 self._running_loss = self._running_loss + loss
 
+    def loss_so_far(self):
+        """The summed loss since the start of the call (0 unless ``compute_loss``); synchronises the device."""
+        return float(self._running_loss)
+
     def check_finite(self, epoch, alpha):
         """Raise :class:`TrainingDiverged` if a weight is NaN, infinite or absurdly large.
 
