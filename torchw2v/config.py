@@ -188,8 +188,12 @@ def _non_negative_int(name, value):
 
 # ---------------------------------------------------------------- checks of single settings
 # Each takes the argument's name and value and returns the value as a plain Python type (numpy
-# scalars and paths are normalised), or raises TypeError (wrong type) or ValueError (bad value)
-# naming the argument.
+# scalars and paths are normalised), or raises SettingTypeError (wrong type) or ValueError (bad
+# value) naming the argument.
+
+class SettingTypeError(TypeError, ValueError):
+    """A setting of the wrong type: a TypeError, and a ValueError as for any other invalid setting."""
+
 
 def integer(minimum=None, optional=False):
     """A check for an integer ``>= minimum`` (numpy integers accepted; ``None`` too if ``optional``).
@@ -199,13 +203,13 @@ def integer(minimum=None, optional=False):
     >>> integer(minimum=1)("window", "5")
     Traceback (most recent call last):
     ...
-    TypeError: window must be an integer, got '5' (str)
+    torchw2v.config.SettingTypeError: window must be an integer, got '5' (str)
     """
     def check(name, value):
         if value is None and optional:
             return None
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+            raise SettingTypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
         if minimum is not None and value < minimum:
             raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
         return int(value)
@@ -226,7 +230,7 @@ def number(minimum=None, above=None, optional=False):
         if value is None and optional:
             return None
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+            raise SettingTypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
         value = float(value)
         bound = f" >= {minimum}" if minimum is not None else f" > {above}" if above is not None else ""
         if (not math.isfinite(value) or (minimum is not None and value < minimum)
@@ -277,7 +281,7 @@ def function(optional=False):
         if value is None and optional:
             return None
         if not callable(value):
-            raise TypeError(f"{name} must be a function, got {value!r} ({type(value).__name__})")
+            raise SettingTypeError(f"{name} must be a function, got {value!r} ({type(value).__name__})")
         return value
     return check
 
@@ -293,7 +297,7 @@ def text(name, value):
         return None if value is None else str(value)
     if isinstance(value, os.PathLike):
         return os.fspath(value)
-    raise TypeError(f"{name} must be a string or None, got {value!r} ({type(value).__name__})")
+    raise SettingTypeError(f"{name} must be a string or None, got {value!r} ({type(value).__name__})")
 
 
 def device_name(name, value):
@@ -307,7 +311,7 @@ def device_name(name, value):
         return "auto"
     if isinstance(value, str) or type(value).__name__ == "device":
         return str(value)
-    raise TypeError(f"{name} must be a device name such as 'cpu' or 'cuda:0', got {value!r}")
+    raise SettingTypeError(f"{name} must be a device name such as 'cpu' or 'cuda:0', got {value!r}")
 
 
 def dtype_name(name, value):
@@ -333,16 +337,16 @@ def callbacks_list(name, value):
     >>> callbacks_list("callbacks", [1])
     Traceback (most recent call last):
     ...
-    TypeError: callbacks[0] must be a gensim CallbackAny2Vec (with on_epoch_end etc.), got 1 (int)
+    torchw2v.config.SettingTypeError: callbacks[0] must be a gensim CallbackAny2Vec (with on_epoch_end etc.), got 1 (int)
     """
     if value is None:
         return ()
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise TypeError(f"{name} must be a list of gensim CallbackAny2Vec objects, got {value!r}")
+        raise SettingTypeError(f"{name} must be a list of gensim CallbackAny2Vec objects, got {value!r}")
     value = tuple(value)
     for i, callback in enumerate(value):
         if not all(callable(getattr(callback, method, None)) for method in CALLBACK_METHODS):
-            raise TypeError(f"{name}[{i}] must be a gensim CallbackAny2Vec (with on_epoch_end etc.), got "
+            raise SettingTypeError(f"{name}[{i}] must be a gensim CallbackAny2Vec (with on_epoch_end etc.), got "
                             f"{callback!r} ({type(callback).__name__})")
     return value
 

@@ -38,7 +38,7 @@ import numpy as np
 from gensim.models import KeyedVectors, Word2Vec
 
 from torchw2v.config import (
-    PARAMETERS, TORCH_PARAMETERS, default_batch_size, integer, number, resolve_cpu_kernel, resolve_device,
+    PARAMETERS, default_batch_size, integer, number, resolve_cpu_kernel, resolve_device,
     resolve_dtype,
 )
 from torchw2v.export import SHARED_STATE
@@ -60,6 +60,9 @@ STATE_CHECKS = {
     "train_count": integer(minimum=0), "total_train_time": number(minimum=0),
     "running_training_loss": number(minimum=0),
 }
+
+#: Errors about reaching the file (not its content), raised as they are.
+_ACCESS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError)
 
 #: The first bytes of a zip archive: ``torch.save``'s format (the weights-only files).
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -108,16 +111,23 @@ def save_weights_only(model, fname):
     ----------
     model : torchw2v.TorchWord2Vec
     fname : str or os.PathLike
+
+    Raises
+    ------
+    TypeError, ValueError
+        A setting that cannot be stored as a plain value (named), before anything is written.
     """
     import torch
 
     if model.hashfxn is not hash:
         logger.warning("the custom hashfxn is not saved (it has no effect on training)")
+    params = {name: PARAMETERS[name].checked(getattr(model, name)) for name in WEIGHTS_ONLY_SETTINGS}
+    state = {name: STATE_CHECKS[name](name, getattr(model, name)) for name in SHARED_STATE}
     checkpoint = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "params": {name: getattr(model, name) for name in WEIGHTS_ONLY_SETTINGS},
-        "state": {name: getattr(model, name) for name in SHARED_STATE},
+        "params": params,  # plain Python values, each checked: the file loads with weights_only
+        "state": state,
         "index_to_key": list(model.wv.index_to_key),
         "expandos": {name: torch.from_numpy(np.ascontiguousarray(values))
                      for name, values in model.wv.expandos.items() if values.dtype != object},
@@ -156,7 +166,7 @@ def load(cls, fname, mmap=None, device=None, rethrow=False):
         return load_weights_only(cls, fname, device=device)
     try:
         model = Word2Vec.load.__func__(cls, fname, mmap=mmap, rethrow=rethrow)  # gensim's loader
-    except (OSError, MemoryError, ModelFileError):
+    except _ACCESS_ERRORS + (MemoryError, ModelFileError):
         raise
     except Exception as error:  # a damaged pickle can raise almost anything
         raise ModelFileError(f"{os.fspath(fname)!r} is not a readable word2vec model: "
@@ -198,9 +208,9 @@ def restore_loaded(model, fname, device=None):
     ModelFileError
         A setting or an array is inconsistent (the message names it and the file).
     """
-    for parameter in TORCH_PARAMETERS:
-        if parameter.saved and parameter.name not in model.__dict__:
-            model.__dict__[parameter.name] = parameter.default
+    for name, parameter in PARAMETERS.items():  # settings newer than the file: their defaults
+        if parameter.saved and name not in model.__dict__:
+            model.__dict__[name] = parameter.default
     vector_size = getattr(model, "vector_size", None)
     for name in ("syn1neg", "syn1"):
         if not isinstance(model.__dict__.get(name), np.ndarray) and isinstance(vector_size, int):
@@ -261,7 +271,7 @@ def load_weights_only(cls, fname, device=None):
     name = os.fspath(fname)
     try:
         checkpoint = torch.load(name, map_location="cpu", weights_only=True)
-    except OSError:
+    except _ACCESS_ERRORS:
         raise
     except Exception as error:
         raise ModelFileError(f"{name!r} is not a torchw2v weights-only model file: {type(error).__name__}: "
@@ -369,6 +379,8 @@ def check_model_state(model, context="the model", for_training=False):
     words = len(wv.index_to_key)
     if len(wv.key_to_index) != words:
         raise ValueError(f"{context}: key_to_index has {len(wv.key_to_index)} words, index_to_key {words}")
+    if not for_training and any(wv.key_to_index.get(word, -1) != i for i, word in enumerate(wv.index_to_key)):
+        raise ValueError(f"{context}: key_to_index does not match index_to_key")
     expected = (words, model.vector_size)
     if model.layer1_size != model.vector_size or wv.vector_size != model.vector_size:
         raise ValueError(f"{context}: layer1_size={model.layer1_size} and wv.vector_size={wv.vector_size} "
