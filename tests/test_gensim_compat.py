@@ -173,6 +173,19 @@ def test_empty_corpus_raises_runtime_error_as_gensim():
         TorchWord2Vec([[]], device="cpu")
 
 
+def test_corpus_errors_have_gensims_types(tmp_path):
+    def generator():
+        yield ["a", "b"]
+
+    for cls in BOTH:
+        with pytest.raises(TypeError, match="corpus_file"):
+            _make(cls, corpus_file=str(tmp_path / "missing.txt"))
+        with pytest.raises(TypeError):
+            _make(cls, generator(), min_count=1)
+        with pytest.raises(TypeError):
+            _make(cls, min_count=1).build_vocab()
+
+
 def test_training_errors_have_gensims_types():
     for cls in BOTH:
         with pytest.raises(RuntimeError):

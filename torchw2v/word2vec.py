@@ -69,6 +69,10 @@ class TrainingInProgressError(RuntimeError):
     """``train()`` was called on a model that another thread is training."""
 
 
+class CorpusFileNotFoundError(FileNotFoundError, TypeError):
+    """``corpus_file`` is not a file: a FileNotFoundError, and a TypeError as gensim raises."""
+
+
 def _distributed():
     """:mod:`torchw2v.distributed`, imported when first needed (it imports torch)."""
     from torchw2v import distributed
@@ -224,7 +228,8 @@ class TorchWord2Vec(Word2Vec):
         The loss through the latest ``train()`` call with ``compute_loss`` (empty otherwise).
     running_training_loss : float
         With ``compute_loss``, the loss of the current ``train()`` call so far (read during
-        training, e.g. in a callback, it is the loss up to that moment), or of the latest call.
+        training, e.g. in a callback, it is the loss up to that moment; with ``distributed``, this
+        rank's until the call ends, then the sum over the ranks), or of the latest call.
 
     Examples
     --------
@@ -311,7 +316,10 @@ class TorchWord2Vec(Word2Vec):
     # ------------------------------------------------------------------ vocabulary
     def _check_corpus_sanity(self, corpus_iterable=None, corpus_file=None, passes=1):
         """gensim's corpus checks, with compressed ``corpus_file`` allowed (see :func:`torchw2v.corpus.check_corpus`)."""
-        check_corpus(corpus_iterable, corpus_file, passes=passes)
+        try:
+            check_corpus(corpus_iterable, corpus_file, passes=passes)
+        except FileNotFoundError as error:
+            raise CorpusFileNotFoundError(str(error)) from None
 
     def scan_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000, workers=None, trim_rule=None):
         """Count the corpus's words into ``raw_vocab`` as gensim's ``scan_vocab`` (faster); with
