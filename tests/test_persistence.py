@@ -236,3 +236,19 @@ def test_fuzzed_model_files_load_consistently_or_raise_a_clear_error(tmp_path, f
     assert len(results) == len(cases)
     assert sum(outcome["result"] == "refused" for outcome in results) >= len(cases) // 2  # truncations at least
     assert all(outcome["error"] == "ModelFileError" for outcome in results if outcome["result"] == "refused"), results
+
+
+def test_a_model_saved_by_a_callback_during_training_loads_and_trains(tmp_path):
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    class Checkpoint(CallbackAny2Vec):
+        def on_epoch_end(self, model):
+            model.save(str(tmp_path / "epoch.model"))
+            model.save_weights_only(tmp_path / "epoch.tw2v")
+
+    model = _model(epochs=2, callbacks=[Checkpoint()])
+    for path in ("epoch.model", "epoch.tw2v"):
+        loaded = TorchWord2Vec.load(tmp_path / path)
+        np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)  # saved at the last epoch's end
+        assert 0 < loaded.get_latest_training_loss() == pytest.approx(model.get_latest_training_loss())
+        loaded.train(common_texts, total_examples=len(common_texts), epochs=1)

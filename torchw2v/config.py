@@ -1,4 +1,11 @@
-"""Settings: argument checks, device choice and the frozen training configuration.
+"""Settings: the parameter spec, argument checks, device choice and the frozen training configuration.
+
+Every keyword of ``TorchWord2Vec`` is declared once, as a :class:`Parameter` (name, default, check,
+help): gensim's in :data:`GENSIM_PARAMETERS`, the torch-only ones in :data:`TORCH_PARAMETERS`. The
+constructor's checks (:func:`check_settings`), the settings saved with a model, the export to gensim
+and the list of what gensim does not take (:data:`TORCH_ONLY_NAMES`) derive from these tables; a
+command line can derive its options from them too. Each check returns the value as a plain Python
+type (numpy scalars and paths normalised) or raises an error naming the argument.
 
 Nothing here imports torch unless a device argument needs it: on a machine without a GPU,
 ``device="auto"`` resolves to ``"cpu"`` from the operating system's device files alone, so
@@ -399,7 +406,8 @@ GENSIM_PARAMETERS = (
     Parameter("min_count", 5, integer(minimum=0), "ignore words with a total frequency below this"),
     Parameter("max_vocab_size", None, integer(minimum=1, optional=True),
               "prune the rarest words while counting whenever there are more than this"),
-    Parameter("sample", 1e-3, number(minimum=0), "threshold for downsampling frequent words (0: off)"),
+    Parameter("sample", 1e-3, number(minimum=0, optional=True),
+              "threshold for downsampling frequent words (0 or None: off)"),
     Parameter("seed", 1, integer(minimum=0), "seed of the initial vectors and of the training randomness"),
     Parameter("workers", 3, integer(minimum=1), "training threads on CPU"),
     Parameter("min_alpha", 0.0001, number(minimum=0), "learning rate at the end of training"),

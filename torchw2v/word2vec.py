@@ -305,6 +305,8 @@ class TorchWord2Vec(Word2Vec):
     # ------------------------------------------------------------------ pickling (gensim's save, copy, joblib)
     def __getstate__(self):
         state = self.__dict__.copy()
+        if "_live_loss" in state:  # saved from a callback during training: the loss so far
+            state["_running_training_loss"] = self.running_training_loss
         for name in TRANSIENT_ATTRIBUTES:
             state.pop(name, None)
         return state
@@ -368,7 +370,7 @@ class TorchWord2Vec(Word2Vec):
             raise RuntimeError(
                 "build_vocab(update=True) needs an existing vocabulary: build one first with update=False")
         min_count = integer(minimum=0)("min_count", min_count or self.min_count)
-        sample = number(minimum=0)("sample", sample or self.sample)
+        sample = number(minimum=0, optional=True)("sample", sample or self.sample)
         trim_rule = PARAMETERS["trim_rule"].checked(trim_rule)
         report = prepare_vocab(
             self.wv, self.raw_vocab, min_count=min_count, sample=sample, max_final_vocab=self.max_final_vocab,
