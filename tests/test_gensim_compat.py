@@ -145,6 +145,16 @@ def test_weights_methods_and_reset_from_as_gensims():
     assert t_str == g_str.replace("Word2Vec<", "TorchWord2Vec<")
 
 
+@pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
+def test_a_model_reset_from_another_trains_all_its_objectives(cpu_kernel):
+    source = _built(TorchWord2Vec, hs=1, negative=5)
+    model = TorchWord2Vec(vector_size=20, min_count=2, seed=3, hs=1, negative=5, device="cpu", cpu_kernel=cpu_kernel)
+    model.reset_from(source)
+    model.train(LEE, total_examples=source.corpus_count, epochs=1)
+    assert np.abs(model.syn1).max() > 0 and np.abs(model.syn1neg).max() > 0
+    assert len(model.huffman.lengths) == len(model.cum_table) == len(source.wv)
+
+
 def test_add_null_word_as_gensims():
     keys = []
     for cls in BOTH:

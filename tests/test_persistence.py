@@ -252,3 +252,27 @@ def test_a_model_saved_by_a_callback_during_training_loads_and_trains(tmp_path):
         np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)  # saved at the last epoch's end
         assert 0 < loaded.get_latest_training_loss() == pytest.approx(model.get_latest_training_loss())
         loaded.train(common_texts, total_examples=len(common_texts), epochs=1)
+
+
+def test_saved_files_get_the_usual_permissions_and_compressed_names_work(tmp_path):
+    model = _model(vector_size=40)
+    umask = os.umask(0o022)
+    try:
+        model.save(tmp_path / "m.model.gz", sep_limit=10)
+    finally:
+        os.umask(umask)
+    assert os.stat(tmp_path / "m.model.gz").st_mode & 0o777 == 0o644
+    assert (tmp_path / "m.model.gz.wv.vectors.npz").exists()  # gensim's compressed arrays
+    np.testing.assert_array_equal(TorchWord2Vec.load(tmp_path / "m.model.gz").wv.vectors, model.wv.vectors)
+
+
+def test_a_model_saved_for_an_absent_device_loads_on_an_available_one(tmp_path, caplog):
+    model = _model()
+    model.device = "cuda:7"  # saved on a GPU machine
+    model.save(tmp_path / "gpu.model")
+    with caplog.at_level("WARNING"):
+        loaded = TorchWord2Vec.load(tmp_path / "gpu.model")
+    assert loaded.device in ("cpu", "cuda", "mps") and "not available here" in caplog.text
+    assert TorchWord2Vec.load(tmp_path / "gpu.model", device="cpu").device == "cpu"
+    with pytest.raises(ValueError, match="device"):
+        TorchWord2Vec.load(tmp_path / "gpu.model", device="tpu")

@@ -87,6 +87,7 @@ def save_atomically(model, fname_or_handle, write, **kwargs):
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".tmp" + _compression(base))
     os.close(handle)
     try:
+        os.chmod(temporary, _file_mode(fname))  # mkstemp's file is private; the model file gets the usual mode
         write(temporary, **kwargs)
         for part in glob.glob(glob.escape(temporary) + ".*"):  # gensim's separately stored arrays
             os.replace(part, fname + part[len(temporary):])
@@ -97,6 +98,15 @@ def save_atomically(model, fname_or_handle, write, **kwargs):
                 os.remove(part)
         raise
     logger.info("saved %s to %s", model, fname)
+
+
+def _file_mode(fname):
+    """The permissions a new file gets here (the umask's), or those of the file being replaced."""
+    if os.path.exists(fname):
+        return os.stat(fname).st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _compression(name):

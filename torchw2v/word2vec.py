@@ -527,6 +527,7 @@ class TorchWord2Vec(Word2Vec):
         self._check_training_sanity(epochs=epochs, total_examples=total_examples, total_words=total_words)
         self._check_corpus_sanity(corpus_iterable=corpus_iterable, corpus_file=corpus_file, passes=epochs)
         persistence.check_model_state(self, context="train()", for_training=True)
+        self._check_derived_tables()
         self.add_lifecycle_event("train", msg=(
             f"training model on {self.device} with {self.workers} workers on {len(self.wv)} vocabulary and "
             f"{self.layer1_size} features, using sg={self.sg} hs={self.hs} sample={self.sample} "
@@ -600,6 +601,15 @@ class TorchWord2Vec(Word2Vec):
         for callback in callbacks:
             callback.on_train_end(self)
         return report.trained_words, report.raw_words
+
+    def _check_derived_tables(self):
+        """Rebuild the noise table and Huffman tree when they do not match the vocabulary (after gensim's
+        ``reset_from``, or arrays replaced by hand), so that no kernel draws a word past the vocabulary."""
+        words = len(self.wv)
+        if self.hs and (self.huffman is None or len(self.huffman.lengths) != words):
+            self.create_binary_tree()
+        if self.negative and (self.cum_table is None or len(self.cum_table) != words):
+            self.make_cum_table()
 
     def _lock_factors(self):
         """gensim's ``wv.vectors_lockf`` as the kernels take it: one float32 value, or one per word
