@@ -12,7 +12,7 @@ import torch
 from gensim.models import Word2Vec
 from gensim.test.utils import common_texts
 
-from torchw2v import TorchWord2Vec, persistence
+from torchw2v import TorchWord2Vec
 from torchw2v.export import SHARED_STATE
 from torchw2v.persistence import ModelFileError
 

@@ -344,7 +344,7 @@ def callbacks_list(name, value):
     >>> callbacks_list("callbacks", [1])
     Traceback (most recent call last):
     ...
-    torchw2v.config.SettingTypeError: callbacks[0] must be a gensim CallbackAny2Vec (with on_epoch_end etc.), got 1 (int)
+    torchw2v.config.SettingTypeError: callbacks[0] must be a gensim CallbackAny2Vec, got 1 (int)
     """
     if value is None:
         return ()
@@ -353,8 +353,8 @@ def callbacks_list(name, value):
     value = tuple(value)
     for i, callback in enumerate(value):
         if not all(callable(getattr(callback, method, None)) for method in CALLBACK_METHODS):
-            raise SettingTypeError(f"{name}[{i}] must be a gensim CallbackAny2Vec (with on_epoch_end etc.), got "
-                            f"{callback!r} ({type(callback).__name__})")
+            raise SettingTypeError(f"{name}[{i}] must be a gensim CallbackAny2Vec, got {callback!r} "
+                                   f"({type(callback).__name__})")
     return value
 
 
@@ -389,6 +389,35 @@ class Parameter:
     def checked(self, value):
         """``value`` checked and normalised (see ``check``)."""
         return self.check(self.name, value)
+
+    def from_text(self, text):
+        """The value of a command-line string, checked: the text itself where the check takes a string,
+        else an integer, a number, ``true``/``false`` or ``none``.
+
+        >>> [PARAMETERS[name].from_text(text) for name, text in [("window", "5"), ("alpha", "0.05"), ("device", "cpu")]]
+        [5, 0.05, 'cpu']
+        >>> PARAMETERS["progress_bar"].from_text("true"), PARAMETERS["batch_size"].from_text("none")
+        (True, None)
+        >>> PARAMETERS["window"].from_text("five")
+        Traceback (most recent call last):
+        ...
+        ValueError: window: 'five' is not a valid value (window must be an integer, got 'five' (str))
+        """
+        try:
+            return self.checked(text)
+        except (TypeError, ValueError) as error:
+            first_error = error
+        for convert in (int, float, _word_value):
+            try:
+                return self.checked(convert(text))
+            except (TypeError, ValueError, KeyError):
+                continue
+        raise ValueError(f"{self.name}: {text!r} is not a valid value ({first_error})")
+
+
+def _word_value(text):
+    """``true``/``false``/``none`` (any case) as Python values; KeyError for other text."""
+    return {"true": True, "false": False, "none": None}[text.strip().lower()]
 
 
 def _anything(name, value):

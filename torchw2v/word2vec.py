@@ -317,7 +317,7 @@ class TorchWord2Vec(Word2Vec):
 
     # ------------------------------------------------------------------ vocabulary
     def _check_corpus_sanity(self, corpus_iterable=None, corpus_file=None, passes=1):
-        """gensim's corpus checks, with compressed ``corpus_file`` allowed (see :func:`torchw2v.corpus.check_corpus`)."""
+        """gensim's corpus checks, with compressed ``corpus_file`` allowed (:func:`torchw2v.corpus.check_corpus`)."""
         try:
             check_corpus(corpus_iterable, corpus_file, passes=passes)
         except FileNotFoundError as error:
