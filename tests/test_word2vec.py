@@ -417,3 +417,20 @@ def test_a_second_concurrent_train_call_is_refused():
     assert model.train_count == 2
     other = TorchWord2Vec(common_texts, vector_size=8, min_count=1, epochs=1, device="cpu")
     assert other.train_count == 1  # models do not block each other
+
+
+@pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
+def test_train_refuses_arrays_that_do_not_match_the_vocabulary(cpu_kernel):
+    """A kernel never sees inconsistent arrays (a short syn1neg crashed the native kernels before)."""
+    model = TorchWord2Vec(common_texts, vector_size=8, min_count=1, epochs=1, hs=1, device="cpu",
+                          cpu_kernel=cpu_kernel)
+    for name, broken in [("syn1neg", model.syn1neg[:3]), ("syn1", model.syn1[:3].copy()),
+                         ("syn1neg", model.syn1neg.astype(np.float64))]:
+        kept = getattr(model, name)
+        setattr(model, name, broken)
+        with pytest.raises(ValueError, match=name):
+            model.train(common_texts, total_examples=len(common_texts), epochs=1)
+        setattr(model, name, kept)
+    model.wv.vectors_lockf = np.array([np.nan], dtype=np.float32)
+    with pytest.raises(ValueError, match="vectors_lockf"):
+        model.train(common_texts, total_examples=len(common_texts), epochs=1)
