@@ -8,7 +8,8 @@ Scenarios
 ---------
 train
     The Lee corpus model of the quality tests, synchronised at every chunk, saved by every
-    rank (only rank 0 may write); then a model on a one-sentence corpus (rank 1's shard is empty).
+    rank (only rank 0 may write); then models on a one-sentence corpus (rank 1's shard is empty),
+    one of them with rows frozen by ``vectors_lockf``.
 rank1_dies, rank1_hangs
     Rank 1 builds the vocabulary with rank 0, then exits, or sleeps past the timeout; rank 0
     trains and records the error it stops with.
@@ -49,6 +50,14 @@ def train(out_dir, rank):
     tiny = TorchWord2Vec(ONE_SENTENCE, vector_size=8, min_count=1, epochs=3, workers=1, device="cpu",
                          distributed=True, dist_timeout=60)
     np.save(os.path.join(out_dir, f"tiny-rank{rank}.npy"), tiny.wv.vectors)
+
+    frozen = TorchWord2Vec(vector_size=8, min_count=1, workers=1, device="cpu", distributed=True, dist_timeout=60)
+    frozen.build_vocab(ONE_SENTENCE)
+    frozen.wv.vectors_lockf = np.ones(len(frozen.wv), dtype=np.float32)
+    frozen.wv.vectors_lockf[:2] = 0  # gensim's vectors_lockf: the first two rows never move
+    before = frozen.wv.vectors.copy()
+    frozen.train(ONE_SENTENCE, total_examples=frozen.corpus_count, epochs=3)
+    np.save(os.path.join(out_dir, f"frozen-moved-rank{rank}.npy"), np.abs(frozen.wv.vectors - before).max(axis=1))
     return {"index_to_key": model.wv.index_to_key, "corpus_count": model.corpus_count,
             "corpus_total_words": model.corpus_total_words, "trained": trained, "raw": raw,
             "tiny_index_to_key": tiny.wv.index_to_key, "tiny_corpus_count": tiny.corpus_count}

@@ -120,6 +120,13 @@ def test_quality_is_close_to_a_single_process_run(trained):
     assert neighbours.index("bombings") < 50
 
 
+def test_vectors_lockf_freezes_rows_on_every_rank(trained):
+    out_dir, _ = trained
+    for rank in (0, 1):
+        moved = np.load(out_dir / f"frozen-moved-rank{rank}.npy")
+        assert (moved[:2] == 0).all() and (moved[2:] > 0).all(), (rank, moved)
+
+
 def test_only_rank_0_logs_progress(trained):
     _, outcomes = trained
     assert "EPOCH 0: training on" in outcomes[0][1]

@@ -227,7 +227,7 @@ def test_invalid_arguments_raise_naming_the_argument(kwargs, error, match):
 
 def test_train_errors():
     model = TorchWord2Vec(vector_size=10, min_count=1, device="cpu")
-    with pytest.raises(RuntimeError, match="build the vocabulary"):
+    with pytest.raises(RuntimeError, match="build vocabulary"):  # gensim's message
         model.train(common_texts, total_examples=9, epochs=1)
     model.build_vocab(common_texts)
     with pytest.raises(ValueError, match="epochs"):
@@ -353,3 +353,85 @@ def test_divergence_check_catches_nan_infinite_and_huge_weights(bad_value, cpu_k
     syn1neg[3, 1] = bad_value
     with pytest.raises(TrainingDiverged, match="alpha=0.025"):
         trainer.check_finite(0, 0.025)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(sample="x"), "sample"), (dict(alpha="0.1"), "alpha"), (dict(seed="abc"), "seed"),
+    (dict(callbacks=[1]), r"callbacks\[0\]"), (dict(trim_rule=5), "trim_rule"), (dict(window=2.5), "window"),
+    (dict(comment=3), "comment"), (dict(batch_size="big"), "batch_size"),
+])
+def test_arguments_of_the_wrong_type_raise_type_errors_naming_them(kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        TorchWord2Vec(common_texts, min_count=1, device="cpu", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(total_examples="300"), TypeError, "total_examples"),
+    (dict(total_examples=-5), ValueError, "total_examples"),
+    (dict(total_examples=9, epochs="1"), TypeError, "epochs"),
+    (dict(total_examples=9, callbacks=[object()]), TypeError, "callbacks"),
+    (dict(total_examples=9, start_alpha=float("nan")), ValueError, "start_alpha"),
+])
+def test_train_arguments_of_the_wrong_type_or_value_are_named(kwargs, error, match):
+    model = TorchWord2Vec(vector_size=8, min_count=1, device="cpu")
+    model.build_vocab(common_texts)
+    kwargs.setdefault("epochs", 1)
+    with pytest.raises(error, match=match):
+        model.train(common_texts, **kwargs)
+
+
+def test_a_none_or_string_sentence_is_named():
+    with pytest.raises(TypeError, match="sentence #1 .* not a list of tokens"):
+        TorchWord2Vec([["a", "b"], None], min_count=1, device="cpu")
+    with pytest.raises(TypeError, match="token lists, got a str"):
+        TorchWord2Vec([["d"], "a b c"], min_count=1, device="cpu")
+
+
+def test_a_second_concurrent_train_call_is_refused():
+    import threading
+
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    from torchw2v.word2vec import TrainingInProgressError
+
+    started, release = threading.Event(), threading.Event()
+
+    class Pause(CallbackAny2Vec):
+        def on_epoch_begin(self, model):
+            started.set()
+            release.wait(timeout=60)
+
+    model = TorchWord2Vec(vector_size=8, min_count=1, device="cpu")
+    model.build_vocab(common_texts)
+    first = threading.Thread(target=model.train, args=(common_texts,),
+                             kwargs=dict(total_examples=len(common_texts), epochs=1, callbacks=[Pause()]))
+    first.start()
+    try:
+        assert started.wait(timeout=60)
+        with pytest.raises(TrainingInProgressError, match="already running"):
+            model.train(common_texts, total_examples=len(common_texts), epochs=1)
+    finally:
+        release.set()
+        first.join(timeout=60)
+    assert model.train_count == 1
+    model.train(common_texts, total_examples=len(common_texts), epochs=1)  # free again once the first ended
+    assert model.train_count == 2
+    other = TorchWord2Vec(common_texts, vector_size=8, min_count=1, epochs=1, device="cpu")
+    assert other.train_count == 1  # models do not block each other
+
+
+@pytest.mark.parametrize("cpu_kernel", CPU_KERNELS)
+def test_train_refuses_arrays_that_do_not_match_the_vocabulary(cpu_kernel):
+    """A kernel never sees inconsistent arrays (a short syn1neg crashed the native kernels before)."""
+    model = TorchWord2Vec(common_texts, vector_size=8, min_count=1, epochs=1, hs=1, device="cpu",
+                          cpu_kernel=cpu_kernel)
+    for name, broken in [("syn1neg", model.syn1neg[:3]), ("syn1", model.syn1[:3].copy()),
+                         ("syn1neg", model.syn1neg.astype(np.float64))]:
+        kept = getattr(model, name)
+        setattr(model, name, broken)
+        with pytest.raises(ValueError, match=name):
+            model.train(common_texts, total_examples=len(common_texts), epochs=1)
+        setattr(model, name, kept)
+    model.wv.vectors_lockf = np.array([np.nan], dtype=np.float32)
+    with pytest.raises(ValueError, match="vectors_lockf"):
+        model.train(common_texts, total_examples=len(common_texts), epochs=1)

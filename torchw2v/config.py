@@ -1,4 +1,11 @@
-"""Settings: argument checks, device choice and the frozen training configuration.
+"""Settings: the parameter spec, argument checks, device choice and the frozen training configuration.
+
+Every keyword of ``TorchWord2Vec`` is declared once, as a :class:`Parameter` (name, default, check,
+help): gensim's in :data:`GENSIM_PARAMETERS`, the torch-only ones in :data:`TORCH_PARAMETERS`. The
+constructor's checks (:func:`check_settings`), the settings saved with a model, the export to gensim
+and the list of what gensim does not take (:data:`TORCH_ONLY_NAMES`) derive from these tables; a
+command line can derive its options from them too. Each check returns the value as a plain Python
+type (numpy scalars and paths normalised) or raises an error naming the argument.
 
 Nothing here imports torch unless a device argument needs it: on a machine without a GPU,
 ``device="auto"`` resolves to ``"cpu"`` from the operating system's device files alone, so
@@ -12,11 +19,14 @@ Traceback (most recent call last):
 ValueError: window must be a positive integer, got 0
 """
 import logging
+import math
 import os
 import platform
 import re
 import sys
 from dataclasses import dataclass, field
+
+import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -167,14 +177,7 @@ def resolve_dtype(dtype, device):
     >>> resolve_dtype("float64", "cpu")
     'float64'
     """
-    if dtype is None:
-        return "float32"
-    name = str(dtype).replace("torch.", "")
-    if name not in DTYPES:
-        raise ValueError(
-            f"dtype={dtype!r} is not supported: use torch.float32 (default) or torch.float64; half precision "
-            "loses the small sparse updates word2vec relies on"
-        )
+    name = dtype_name("dtype", dtype)
     if name == "float64" and device_type(device) == "mps":
         raise ValueError("dtype=torch.float64 is not available on MPS")
     return name
@@ -190,36 +193,337 @@ def _non_negative_int(name, value):
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
 
 
-def check_model_params(vector_size, window, min_count, epochs, negative, hs, sample, alpha, min_alpha,
-                       workers, max_vocab_size, max_final_vocab, batch_words):
-    """Raise ``ValueError`` naming the first argument that cannot train a model.
+# ---------------------------------------------------------------- checks of single settings
+# Each takes the argument's name and value and returns the value as a plain Python type (numpy
+# scalars and paths are normalised), or raises SettingTypeError (wrong type) or ValueError (bad
+# value) naming the argument.
 
-    >>> check_model_params(100, 5, 5, 5, 0, 0, 1e-3, 0.025, 1e-4, 3, None, None, 10000)
+class SettingTypeError(TypeError, ValueError):
+    """A setting of the wrong type: a TypeError, and a ValueError as for any other invalid setting."""
+
+
+def integer(minimum=None, optional=False):
+    """A check for an integer ``>= minimum`` (numpy integers accepted; ``None`` too if ``optional``).
+
+    >>> integer(minimum=1)("window", np.int64(3)), integer(minimum=1, optional=True)("max_vocab_size", None)
+    (3, None)
+    >>> integer(minimum=1)("window", "5")
+    Traceback (most recent call last):
+    ...
+    torchw2v.config.SettingTypeError: window must be an integer, got '5' (str)
+    """
+    def check(name, value):
+        if value is None and optional:
+            return None
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise SettingTypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        return int(value)
+    return check
+
+
+def number(minimum=None, above=None, optional=False):
+    """A check for a finite number ``>= minimum`` (or ``> above``), returned as a float.
+
+    >>> number(above=0)("alpha", np.float32(0.5))
+    0.5
+    >>> number(above=0)("alpha", float("inf"))
+    Traceback (most recent call last):
+    ...
+    ValueError: alpha must be a finite number > 0, got inf
+    """
+    def check(name, value):
+        if value is None and optional:
+            return None
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise SettingTypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+        value = float(value)
+        bound = f" >= {minimum}" if minimum is not None else f" > {above}" if above is not None else ""
+        if (not math.isfinite(value) or (minimum is not None and value < minimum)
+                or (above is not None and not value > above)):
+            raise ValueError(f"{name} must be a finite number{bound}, got {value!r}")
+        return value
+    return check
+
+
+def binary(name, value):
+    """0 or 1 (bools and numpy integers accepted), as an int: gensim's ``sg``, ``hs``, ``cbow_mean``...
+
+    >>> binary("sg", True), binary("hs", np.int64(0))
+    (1, 0)
+    """
+    if not isinstance(value, (bool, int, np.bool_, np.integer)) or value not in (0, 1):
+        raise ValueError(f"{name} must be 0 or 1, got {value!r}")
+    return int(value)
+
+
+def boolean(name, value):
+    """A flag: a bool, or 0/1, returned as a bool.
+
+    >>> boolean("compute_loss", 1)
+    True
+    """
+    return bool(binary(name, value))
+
+
+def choice(options):
+    """A check for one of ``options`` (strings).
+
+    >>> choice(("sgd", "adam"))("optimizer", "adagrad")
+    Traceback (most recent call last):
+    ...
+    ValueError: optimizer must be one of ('sgd', 'adam'), got 'adagrad'
+    """
+    def check(name, value):
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+        return str(value)
+    return check
+
+
+def function(optional=False):
+    """A check for a callable (or ``None`` if ``optional``)."""
+    def check(name, value):
+        if value is None and optional:
+            return None
+        if not callable(value):
+            raise SettingTypeError(f"{name} must be a function, got {value!r} ({type(value).__name__})")
+        return value
+    return check
+
+
+def text(name, value):
+    """``None`` or a string; a path (``os.PathLike``) becomes its string.
+
+    >>> import pathlib
+    >>> text("comment", pathlib.Path("a"))
+    'a'
+    """
+    if value is None or isinstance(value, str):
+        return None if value is None else str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise SettingTypeError(f"{name} must be a string or None, got {value!r} ({type(value).__name__})")
+
+
+def device_name(name, value):
+    """A device's name as given (``"auto"`` for None): a string or a ``torch.device``; availability is
+    checked by :func:`resolve_device`.
+
+    >>> device_name("device", None)
+    'auto'
+    """
+    if value is None:
+        return "auto"
+    if isinstance(value, str) or type(value).__name__ == "device":
+        return str(value)
+    raise SettingTypeError(f"{name} must be a device name such as 'cpu' or 'cuda:0', got {value!r}")
+
+
+def dtype_name(name, value):
+    """The weights' dtype name (None: ``"float32"``): ``"float32"``/``"float64"`` or the torch dtypes.
+
+    >>> dtype_name("dtype", "torch.float64")
+    'float64'
+    """
+    if value is None:
+        return "float32"
+    dtype = str(value).replace("torch.", "")
+    if dtype not in DTYPES:
+        raise ValueError(
+            f"{name}={value!r} is not supported: use torch.float32 (default) or torch.float64; half precision "
+            "loses the small sparse updates word2vec relies on"
+        )
+    return dtype
+
+
+def callbacks_list(name, value):
+    """The callbacks as a tuple of objects with gensim's callback methods.
+
+    >>> callbacks_list("callbacks", [1])
+    Traceback (most recent call last):
+    ...
+    torchw2v.config.SettingTypeError: callbacks[0] must be a gensim CallbackAny2Vec, got 1 (int)
+    """
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise SettingTypeError(f"{name} must be a list of gensim CallbackAny2Vec objects, got {value!r}")
+    value = tuple(value)
+    for i, callback in enumerate(value):
+        if not all(callable(getattr(callback, method, None)) for method in CALLBACK_METHODS):
+            raise SettingTypeError(f"{name}[{i}] must be a gensim CallbackAny2Vec, got {callback!r} "
+                                   f"({type(callback).__name__})")
+    return value
+
+
+#: The methods training calls on a callback (gensim's ``CallbackAny2Vec``).
+CALLBACK_METHODS = ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One keyword argument of ``TorchWord2Vec``: its name, default, check and help text.
+
+    Attributes
+    ----------
+    name : str
+    default : object
+    check : callable
+        ``check(name, value)`` returns the value as a plain Python type or raises TypeError or
+        ValueError naming the argument.
+    help : str
+        One line for documentation and command-line options.
+    saved : bool
+        Whether the model keeps it as an attribute of that name, saved with the model (False for
+        the corpus, the per-call functions and ``distributed``, which only applies to the process).
+    """
+
+    name: str
+    default: object
+    check: object = field(repr=False)
+    help: str
+    saved: bool = True
+
+    def checked(self, value):
+        """``value`` checked and normalised (see ``check``)."""
+        return self.check(self.name, value)
+
+    def from_text(self, text):
+        """The value of a command-line string, checked: the text itself where the check takes a string,
+        else an integer, a number, ``true``/``false`` or ``none``.
+
+        >>> [PARAMETERS[name].from_text(text) for name, text in [("window", "5"), ("alpha", "0.05"), ("device", "cpu")]]
+        [5, 0.05, 'cpu']
+        >>> PARAMETERS["progress_bar"].from_text("true"), PARAMETERS["batch_size"].from_text("none")
+        (True, None)
+        >>> PARAMETERS["window"].from_text("five")
+        Traceback (most recent call last):
+        ...
+        ValueError: window: 'five' is not a valid value (window must be an integer, got 'five' (str))
+        """
+        try:
+            return self.checked(text)
+        except (TypeError, ValueError) as error:
+            first_error = error
+        for convert in (int, float, _word_value):
+            try:
+                return self.checked(convert(text))
+            except (TypeError, ValueError, KeyError):
+                continue
+        raise ValueError(f"{self.name}: {text!r} is not a valid value ({first_error})")
+
+
+def _word_value(text):
+    """``true``/``false``/``none`` (any case) as Python values; KeyError for other text."""
+    return {"true": True, "false": False, "none": None}[text.strip().lower()]
+
+
+def _anything(name, value):
+    return value
+
+
+#: gensim 4's ``Word2Vec`` arguments, in its order, with gensim's defaults.
+GENSIM_PARAMETERS = (
+    Parameter("sentences", None, _anything, "the corpus: an iterable of token lists", saved=False),
+    Parameter("corpus_file", None, _anything, "path to a corpus in LineSentence format (plain, .gz or .bz2)",
+              saved=False),
+    Parameter("vector_size", 100, integer(minimum=1), "dimensionality of the word vectors"),
+    Parameter("alpha", 0.025, number(above=0), "initial learning rate"),
+    Parameter("window", 5, integer(minimum=1), "maximum distance between the centre and a context word"),
+    Parameter("min_count", 5, integer(minimum=0), "ignore words with a total frequency below this"),
+    Parameter("max_vocab_size", None, integer(minimum=1, optional=True),
+              "prune the rarest words while counting whenever there are more than this"),
+    Parameter("sample", 1e-3, number(minimum=0, optional=True),
+              "threshold for downsampling frequent words (0 or None: off)"),
+    Parameter("seed", 1, integer(minimum=0), "seed of the initial vectors and of the training randomness"),
+    Parameter("workers", 3, integer(minimum=1), "training threads on CPU"),
+    Parameter("min_alpha", 0.0001, number(minimum=0), "learning rate at the end of training"),
+    Parameter("sg", 0, binary, "1: skip-gram; 0: CBOW"),
+    Parameter("hs", 0, binary, "1: hierarchical softmax"),
+    Parameter("negative", 5, integer(minimum=0), "noise words per positive example (0: no negative sampling)"),
+    Parameter("ns_exponent", 0.75, number(), "exponent of the noise distribution count ** ns_exponent"),
+    Parameter("cbow_mean", 1, binary, "CBOW: 1 averages the context vectors, 0 sums them"),
+    Parameter("hashfxn", hash, function(), "unused, as in gensim 4 (the initial vectors come from seed)"),
+    Parameter("epochs", 5, integer(minimum=1), "passes over the corpus"),
+    Parameter("null_word", 0, binary, "1: add gensim's '\\0' padding word"),
+    Parameter("trim_rule", None, function(optional=True), "gensim's vocabulary trimming rule", saved=False),
+    Parameter("sorted_vocab", 1, binary, "1: sort the vocabulary by descending frequency"),
+    Parameter("batch_words", 10000, integer(minimum=1), "raw words per data-preparation chunk"),
+    Parameter("compute_loss", False, boolean, "record the training loss"),
+    Parameter("callbacks", (), callbacks_list, "gensim callbacks run during training", saved=False),
+    Parameter("comment", None, text, "a comment kept with the model"),
+    Parameter("max_final_vocab", None, integer(minimum=1, optional=True),
+              "raise min_count so that about this many words remain"),
+    Parameter("shrink_windows", True, boolean, "draw each centre's window size from 1..window"),
+)
+
+#: The keywords that only ``TorchWord2Vec`` takes (keyword-only, after gensim's): the one table
+#: from which the constructor's checks, the saved settings and the lists of what gensim does not
+#: take are derived.
+TORCH_PARAMETERS = (
+    Parameter("device", "auto", device_name, "training device: auto (cuda, then mps, then cpu), cpu, cuda, "
+              "cuda:N or mps"),
+    Parameter("batch_size", None, integer(minimum=1, optional=True),
+              "centre words per training step (default: by device and kernel)"),
+    Parameter("dtype", None, dtype_name, "training precision: float32 (default) or float64"),
+    Parameter("progress_bar", False, boolean, "show a tqdm progress bar while training"),
+    Parameter("cpu_kernel", "auto", choice(("auto", "native", "torch")),
+              "how to train on CPU: native (compiled kernels), torch (batched torch ops) or auto"),
+    Parameter("shared_negatives", True, boolean,
+              "skip-gram on the native kernels: share each centre's noise words among its context words"),
+    Parameter("optimizer", "sgd", choice(OPTIMIZERS), "update rule: sgd (gensim's) or adam (sparse rows)"),
+    Parameter("optimizer_lr", None, number(above=0, optional=True),
+              f"Adam's initial learning rate (default {DEFAULT_ADAM_LR})"),
+    Parameter("distributed", False, boolean, "train with several processes launched by torchrun",
+              saved=False),
+    Parameter("sync_words", DEFAULT_SYNC_WORDS, integer(minimum=1),
+              "distributed: raw words each rank trains between weight synchronisations"),
+    Parameter("dist_timeout", DEFAULT_DIST_TIMEOUT, number(above=0),
+              "distributed: seconds a rank waits for the others before it stops with an error"),
+)
+
+#: Names of the keywords gensim's ``Word2Vec`` does not take.
+TORCH_ONLY_NAMES = tuple(parameter.name for parameter in TORCH_PARAMETERS)
+
+
+def check_settings(**settings):
+    """Check and normalise ``TorchWord2Vec`` keyword arguments (any subset) by the tables above.
+
+    Returns
+    -------
+    dict
+        The same names with plain Python values.
+
+    Raises
+    ------
+    TypeError
+        An unknown name, or a value of the wrong type (naming the argument).
+    ValueError
+        A value out of range, or settings that cannot train together.
+
+    Examples
+    --------
+    >>> check_settings(seed=np.int64(3), sample=np.float64(0.01))
+    {'seed': 3, 'sample': 0.01}
+    >>> check_settings(negative=0, hs=0)
     Traceback (most recent call last):
     ...
     ValueError: negative=0 and hs=0 leave nothing to train: set negative > 0 (e.g. 5) or hs=1
     """
-    _positive_int("vector_size", vector_size)
-    _positive_int("window", window)
-    _positive_int("epochs", epochs)
-    _non_negative_int("min_count", min_count)
-    _non_negative_int("negative", negative)
-    _positive_int("workers", workers)
-    _positive_int("batch_words", batch_words)
-    if hs not in (0, 1, True, False):
-        raise ValueError(f"hs must be 0 or 1, got {hs!r}")
-    if not negative and not hs:
+    checked = {}
+    for name, value in settings.items():
+        if name not in PARAMETERS:
+            raise TypeError(f"unknown setting {name!r}")
+        checked[name] = PARAMETERS[name].checked(value)
+    if checked.get("negative", 1) == 0 and checked.get("hs", 1) == 0:
         raise ValueError("negative=0 and hs=0 leave nothing to train: set negative > 0 (e.g. 5) or hs=1")
-    if sample is not None and sample < 0:
-        raise ValueError(f"sample must be >= 0, got {sample!r}")
-    if not alpha > 0:
-        raise ValueError(f"alpha must be > 0, got {alpha!r}")
-    if min_alpha is not None and min_alpha < 0:
-        raise ValueError(f"min_alpha must be >= 0, got {min_alpha!r}")
-    if max_vocab_size is not None:
-        _positive_int("max_vocab_size", max_vocab_size)
-    if max_final_vocab is not None:
-        _positive_int("max_final_vocab", max_final_vocab)
+    return checked
+
+
+#: Every keyword of ``TorchWord2Vec`` by name.
+PARAMETERS = {parameter.name: parameter for parameter in GENSIM_PARAMETERS + TORCH_PARAMETERS}
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def init_distributed(device, timeout=DEFAULT_TIMEOUT):
     environment (``env://``). For NCCL, ``TORCH_NCCL_BLOCKING_WAIT=1`` is set unless already
     set, so that a timed-out collective raises in the training thread instead of aborting the
     process. A group created here is destroyed at exit (unless the script destroyed it). On
-    ranks other than 0, the ``torchw2v`` logger is raised to WARNING: only rank 0
+    ranks other than 0, the ``torchw2v`` and ``gensim`` loggers are raised to WARNING: only rank 0
     logs progress.
     """
     device = torch.device(device)
@@ -184,9 +184,10 @@ def init_distributed(device, timeout=DEFAULT_TIMEOUT):
             dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout))
         atexit.register(_destroy_process_group)
     if rank != 0:
-        package_logger = logging.getLogger("torchw2v")
-        if package_logger.getEffectiveLevel() < logging.WARNING:
-            package_logger.setLevel(logging.WARNING)
+        for name in ("torchw2v", "gensim"):  # TorchWord2Vec is a gensim Word2Vec: gensim's methods log too
+            package_logger = logging.getLogger(name)
+            if package_logger.getEffectiveLevel() < logging.WARNING:
+                package_logger.setLevel(logging.WARNING)
     logger.info("distributed training: %i processes, %s backend, this is rank %i on %s",
                 world_size, dist.get_backend(), rank, device)
     return DistributedContext(rank, world_size, device, float(timeout))

@@ -13,16 +13,15 @@ import copy
 import numpy as np
 from gensim.models import KeyedVectors, Word2Vec
 
+from torchw2v.config import GENSIM_PARAMETERS
+
 #: The word vectors :func:`keyed_vectors` builds: the input vectors (``wv``), the average of
 #: input and output (``syn1neg``) vectors, or their concatenation.
 VECTOR_KINDS = ("input", "average", "concat")
 
-#: Constructor arguments shared by gensim's ``Word2Vec`` and ``TorchWord2Vec``, copied over.
-SHARED_PARAMS = (
-    "vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed", "workers", "min_alpha",
-    "sg", "hs", "negative", "ns_exponent", "cbow_mean", "hashfxn", "epochs", "null_word", "sorted_vocab",
-    "batch_words", "compute_loss", "comment", "max_final_vocab", "shrink_windows",
-)
+#: Constructor arguments shared by gensim's ``Word2Vec`` and ``TorchWord2Vec`` (the settings gensim's model
+#: keeps), copied over.
+SHARED_PARAMS = tuple(parameter.name for parameter in GENSIM_PARAMETERS if parameter.saved)
 
 #: Training state copied over so that gensim continues where the model stopped.
 SHARED_STATE = (
@@ -34,7 +33,8 @@ SHARED_STATE = (
 def to_gensim(model):
     """Build a ``gensim.models.Word2Vec`` holding a copy of ``model``'s vocabulary and weights.
 
-    The copy has ``wv`` (vectors, ``count``, ``sample_int`` and, with hs, the Huffman
+    The copy is an instance of gensim's own class, so it loads where torchw2v is not installed.
+    It has ``wv`` (vectors, ``vectors_lockf``, ``count``, ``sample_int`` and, with hs, the Huffman
     ``code``/``point``), ``syn1neg`` and the noise ``cum_table`` (negative sampling),
     ``syn1`` (hierarchical softmax) and the corpus counters set, so ``train()`` continues
     training it.
@@ -48,8 +48,7 @@ def to_gensim(model):
     gensim.models.Word2Vec
     """
     gensim_model = Word2Vec(**{name: getattr(model, name) for name in SHARED_PARAMS})
-    gensim_model.wv = copy.deepcopy(model.wv)
-    gensim_model.wv.vectors_lockf = np.ones(1, dtype=np.float32)
+    gensim_model.wv = copy.deepcopy(model.wv)  # with vectors_lockf
     if model.negative:
         gensim_model.syn1neg = model.syn1neg.copy()
         gensim_model.make_cum_table()

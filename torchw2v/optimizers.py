@@ -1,9 +1,9 @@
 """How the steps' row updates are applied: gensim's SGD, or Adam on the rows of the batch.
 
 The steps of :mod:`torchw2v.objectives` compute, for every row a batch touches, the update
-``-lr * gradient`` and hand it to an *update rule* ``rule(weights, rows, deltas, present, cap)``:
+``-lr * gradient`` and hand it to an *update rule* ``rule(weights, rows, deltas)``:
 
-- :func:`torchw2v.objectives.add_row_updates`, the default: plain SGD with the learning rate
+- :class:`torchw2v.objectives.RowUpdates`, the default: plain SGD with the learning rate
   folded into the deltas (gensim's rule, with the repeat cap of large batches);
 - :meth:`SparseRowAdam.update`: the steps run with ``lr=1``, so the deltas are minus the
   gradients; Adam sums them per distinct row and moves only those rows, keeping its

@@ -291,6 +291,10 @@ class Trainer:
             with self._loss_lock:
                 self._running_loss = self._running_loss + loss
 
+    def loss_so_far(self):
+        """The summed loss since the start of the call (0 unless ``compute_loss``); synchronises the device."""
+        return float(self.steps.loss if self.on_device else self._running_loss)
+
     def check_finite(self, epoch, alpha):
         """Raise :class:`TrainingDiverged` if a weight is NaN, infinite or absurdly large.
 
@@ -337,7 +341,7 @@ class Trainer:
             if bar is not None:
                 bar.close()
         report.elapsed = time.perf_counter() - start
-        report.loss = float(self.steps.loss if self.on_device else self._running_loss)
+        report.loss = self.loss_so_far()
         if self._loss_points:
             words, losses = zip(*self._loss_points)
             report.loss_curve.words = np.array(words, dtype=np.int64)

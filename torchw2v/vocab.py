@@ -83,6 +83,9 @@ def scan_vocab(sentences, max_vocab_size=None, trim_rule=None, progress_per=1000
                 "PROGRESS: at sentence #%i, processed %i words, keeping %i word types",
                 sentence_no, total_words, len(vocab),
             )
+        if sentence is None or isinstance(sentence, (str, bytes)):  # Counter.update would skip or split them
+            raise TypeError(f"sentence #{sentence_no} of the corpus is {type(sentence).__name__} {sentence!r:.40}, "
+                            "not a list of tokens")
         vocab.update(sentence)
         total_words += len(sentence)
         if max_vocab_size and len(vocab) > max_vocab_size:

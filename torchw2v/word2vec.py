@@ -1,17 +1,19 @@
-"""``TorchWord2Vec``: gensim's ``Word2Vec`` interface, trained with PyTorch.
+"""``TorchWord2Vec``: a gensim ``Word2Vec`` whose training runs on the native CPU kernels or on torch.
 
-The class takes gensim 4's ``Word2Vec`` arguments with the same names, defaults and
-meaning, plus the torch ones (``device``, ``batch_size``, ``dtype``, ``progress_bar``, ``cpu_kernel``)
-and those of distributed training (``distributed``, ``sync_words``, ``dist_timeout``).
-Its vocabulary lives in a real ``gensim.models.KeyedVectors`` (``model.wv``), so every
-gensim tool works on the result. torch is imported only when training needs it: the native
-CPU kernels train numpy weights without it (and ``device="auto"`` looks for a GPU driver
-before it asks torch), which saves torch's ~200 MiB of resident memory.
+``TorchWord2Vec`` subclasses ``gensim.models.Word2Vec``: ``isinstance(model, Word2Vec)`` holds,
+gensim's tools accept it and every method gensim's class has works as gensim's. What it
+replaces is the training (the encoded-corpus replay, the native kernels, the batched torch
+steps, distributed training, Adam) and, for speed, the vocabulary scan. Its torch-only keywords
+(``device``, ``batch_size``, ``dtype``, ...) are declared once in :mod:`torchw2v.config`. torch is
+imported only when training needs it: the native CPU kernels train numpy weights without it
+(and ``device="auto"`` looks for a GPU driver before it asks torch), which saves torch's ~200 MiB
+of resident memory.
 
+>>> from gensim.models import Word2Vec
 >>> from gensim.test.utils import common_texts
 >>> model = TorchWord2Vec(common_texts, vector_size=16, window=2, min_count=1, sg=1, epochs=3, device="cpu")
->>> len(model.wv), model.wv.vector_size
-(12, 16)
+>>> isinstance(model, Word2Vec), len(model.wv), model.wv.vector_size
+(True, 12, 16)
 >>> isinstance(model.wv.most_similar("computer", topn=2), list)
 True
 >>> model.to_gensim().syn1neg.shape
@@ -20,17 +22,21 @@ True
 import contextlib
 import logging
 import os
+import threading
 import warnings
+import weakref
 from timeit import default_timer
 
 import numpy as np
-from gensim.models import KeyedVectors
+from gensim.models import Word2Vec
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
+from gensim.utils import PICKLE_PROTOCOL
 
-from torchw2v import export
+from torchw2v import export, persistence
 from torchw2v.config import (
-    DEFAULT_ADAM_LR, DEFAULT_DIST_TIMEOUT, DEFAULT_SYNC_WORDS, OPTIMIZERS, TrainingConfig, check_model_params,
-    default_batch_size, device_type, resolve_cpu_kernel, resolve_device, resolve_dtype,
+    DEFAULT_ADAM_LR, DEFAULT_DIST_TIMEOUT, DEFAULT_SYNC_WORDS, GENSIM_PARAMETERS, PARAMETERS, TORCH_PARAMETERS,
+    TrainingConfig, callbacks_list, check_settings, default_batch_size, device_type, integer, number,
+    resolve_cpu_kernel, resolve_device, resolve_dtype,
 )
 from torchw2v.corpus import EncodedCorpus, check_corpus, iter_sentences
 from torchw2v.huffman import assign_to_keyed_vectors, huffman_tree
@@ -42,6 +48,29 @@ from torchw2v.vocab import prepare_vocab, scan_vocab
 logger = logging.getLogger(__name__)
 
 REAL = np.float32
+
+#: Attributes that belong to this process only, never pickled: the distributed process group and,
+#: during training, the reader of the running loss.
+TRANSIENT_ATTRIBUTES = ("dist_context", "_live_loss")
+
+#: Models with a ``train()`` call running (a second concurrent call is refused).
+_TRAINING = weakref.WeakSet()
+_TRAINING_LOCK = threading.Lock()
+
+
+class EmptyVocabularyError(RuntimeError, ValueError):
+    """The corpus leaves no word to train: empty, or no word reaches ``min_count``.
+
+    A RuntimeError, as gensim raises for an empty corpus (from ``train()``), and a ValueError.
+    """
+
+
+class TrainingInProgressError(RuntimeError):
+    """``train()`` was called on a model that another thread is training."""
+
+
+class CorpusFileNotFoundError(FileNotFoundError, TypeError):
+    """``corpus_file`` is not a file: a FileNotFoundError, and a TypeError as gensim raises."""
 
 
 def _distributed():
@@ -66,8 +95,15 @@ def _grown(weights, rows):
     return grown
 
 
-class TorchWord2Vec:
-    """Word2vec (skip-gram or CBOW with negative sampling) trained on a torch device.
+class TorchWord2Vec(Word2Vec):
+    """gensim's ``Word2Vec``, trained by torchw2v: the native CPU kernels, or batched torch ops on any device.
+
+    A subclass of ``gensim.models.Word2Vec``: it takes gensim's arguments with the same names,
+    defaults and meaning, and inherits gensim's methods (``score``, ``predict_output_word``,
+    ``reset_from``, ``init_sims``, ``estimate_memory``, lifecycle events...). It replaces the
+    training (:meth:`train`), the vocabulary scan (:meth:`scan_vocab`, :meth:`prepare_vocab`,
+    faster, with gensim's results) and adds the keyword-only arguments below, declared once in
+    :data:`torchw2v.config.TORCH_PARAMETERS`.
 
     Parameters
     ----------
@@ -190,6 +226,10 @@ class TorchWord2Vec:
         The word (input) vectors; :meth:`keyed_vectors` gives the input+output average.
     loss_curve : torchw2v.trainer.LossCurve
         The loss through the latest ``train()`` call with ``compute_loss`` (empty otherwise).
+    running_training_loss : float
+        With ``compute_loss``, the loss of the current ``train()`` call so far (read during
+        training, e.g. in a callback, it is the loss up to that moment; with ``distributed``, this
+        rank's until the call ends, then the sum over the ranks), or of the latest call.
 
     Examples
     --------
@@ -199,6 +239,7 @@ class TorchWord2Vec:
     >>> model.train(common_texts, total_examples=model.corpus_count, epochs=1)[1]
     29
     """
+
 
     def __init__(
         self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
@@ -210,175 +251,153 @@ class TorchWord2Vec:
         optimizer="sgd", optimizer_lr=None, distributed=False, sync_words=DEFAULT_SYNC_WORDS,
         dist_timeout=DEFAULT_DIST_TIMEOUT,
     ):
-        check_model_params(vector_size, window, min_count, epochs, negative, hs, sample, alpha, min_alpha,
-                           workers, max_vocab_size, max_final_vocab, batch_words)
+        arguments = dict(locals())
+        settings = check_settings(**{parameter.name: arguments[parameter.name]
+                                     for parameter in GENSIM_PARAMETERS + TORCH_PARAMETERS
+                                     if parameter.name not in ("sentences", "corpus_file")})
         if hashfxn is not hash:
             warnings.warn("hashfxn has no effect: as in gensim 4, initial vectors are drawn from `seed`",
                           stacklevel=2)
-        self.vector_size = int(vector_size)
-        self.layer1_size = self.vector_size
-        self.alpha = float(alpha)
-        self.min_alpha = float(min_alpha)
-        self.min_alpha_yet_reached = float(alpha)
-        self.window = int(window)
-        self.min_count = min_count
-        self.effective_min_count = min_count
-        self.max_vocab_size = max_vocab_size
-        self.max_final_vocab = max_final_vocab
-        self.sample = sample
-        self.seed = seed
-        self.workers = int(workers)
-        self.sg = int(sg)
-        self.hs = int(hs)
-        self.negative = int(negative)
-        self.ns_exponent = ns_exponent
-        self.cbow_mean = int(cbow_mean)
-        self.hashfxn = hashfxn
-        self.epochs = int(epochs)
-        self.null_word = null_word
-        self.sorted_vocab = sorted_vocab
-        self.batch_words = batch_words
-        self.compute_loss = bool(compute_loss)
-        self.comment = comment
-        self.shrink_windows = bool(shrink_windows)
+        self._apply_torch_settings(**{parameter.name: settings.pop(parameter.name) for parameter in TORCH_PARAMETERS})
+        self.syn1neg = np.zeros((0, settings["vector_size"]), dtype=REAL)
+        self.syn1 = np.zeros((0, settings["vector_size"]), dtype=REAL)
+        self.huffman = None  # padded Huffman codes and points, with hs
+        self.loss_curve = LossCurve()
+        super().__init__(sentences=sentences, corpus_file=corpus_file, **settings)
+
+    def _apply_torch_settings(self, device, batch_size, dtype, progress_bar, cpu_kernel, shared_negatives,
+                              optimizer, optimizer_lr, distributed, sync_words, dist_timeout):
+        """Resolve and set the torch-only settings (checked by :func:`torchw2v.config.check_settings`)."""
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
-        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
-                                       or batch_size <= 0):
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-        if optimizer_lr is not None and not (isinstance(optimizer_lr, (int, float)) and optimizer_lr > 0):
-            raise ValueError(f"optimizer_lr must be a number > 0, got {optimizer_lr!r}")
-        self.optimizer = optimizer
-        self.optimizer_lr = float(optimizer_lr or DEFAULT_ADAM_LR)
         if optimizer == "adam":
             if cpu_kernel == "native":
                 raise ValueError("optimizer='adam' runs on the batched torch steps: use cpu_kernel='auto' or 'torch'")
             cpu_kernel = "torch"
+        self.optimizer = optimizer
+        self.optimizer_lr = float(optimizer_lr or DEFAULT_ADAM_LR)
         self.cpu_kernel = resolve_cpu_kernel(cpu_kernel, self.device, self.dtype)
         self.batch_size = batch_size or default_batch_size(self.device, self.cpu_kernel)
-        self.progress_bar = bool(progress_bar)
-        self.shared_negatives = bool(shared_negatives)
-        if isinstance(sync_words, bool) or not isinstance(sync_words, int) or sync_words <= 0:
-            raise ValueError(f"sync_words must be a positive integer, got {sync_words!r}")
-        if isinstance(dist_timeout, bool) or not isinstance(dist_timeout, (int, float)) or not dist_timeout > 0:
-            raise ValueError(f"dist_timeout must be a positive number of seconds, got {dist_timeout!r}")
+        self.progress_bar = progress_bar
+        self.shared_negatives = shared_negatives
         self.sync_words = sync_words
+        self.dist_timeout = dist_timeout
         self.dist_context = None  # a torchw2v.distributed.DistributedContext with distributed=True
         if distributed:
             self.dist_context = _distributed().init_distributed(self.device, dist_timeout)
             self.device = str(self.dist_context.device)
 
-        self.wv = KeyedVectors(self.vector_size)
-        self.wv.vectors_lockf = np.ones(1, dtype=REAL)
-        self.syn1neg = np.zeros((0, self.layer1_size), dtype=REAL)
-        self.syn1 = np.zeros((0, self.layer1_size), dtype=REAL)
-        self.cum_table = None
-        self.huffman = None  # padded Huffman codes and points, with hs
-        self.raw_vocab = None
-        self.corpus_count = 0
-        self.corpus_total_words = 0
-        self.train_count = 0
-        self.total_train_time = 0.0
-        self.running_training_loss = 0.0
-        self.loss_curve = LossCurve()
+    # ------------------------------------------------------------------ the loss, live during training
+    @property
+    def running_training_loss(self):
+        """The summed loss of the current ``train()`` call so far, or of the latest one (0 unless
+        ``compute_loss``). Read during training, it asks the steps for their running total (a
+        device read on a GPU, only when read)."""
+        live = self.__dict__.get("_live_loss")
+        if live is not None:
+            return live()
+        return self.__dict__.get("_running_training_loss", 0.0)
 
-        if sentences is not None or corpus_file is not None:
-            check_corpus(sentences, corpus_file, passes=self.epochs + 1)
-            self.build_vocab(sentences, corpus_file=corpus_file, trim_rule=trim_rule)
-            self.train(
-                sentences, corpus_file=corpus_file, total_examples=self.corpus_count,
-                total_words=self.corpus_total_words, epochs=self.epochs, start_alpha=self.alpha,
-                end_alpha=self.min_alpha, compute_loss=self.compute_loss, callbacks=callbacks,
-            )
-        else:
-            if trim_rule is not None:
-                logger.warning("trim_rule is only used by build_vocab(); pass it there, it is ignored here")
-            if callbacks:
-                logger.warning("callbacks are only used by train(); pass them there, they are ignored here")
+    @running_training_loss.setter
+    def running_training_loss(self, value):
+        self.__dict__["_running_training_loss"] = value
+
+    # ------------------------------------------------------------------ pickling (gensim's save, copy, joblib)
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if "_live_loss" in state:  # saved from a callback during training: the loss so far
+            state["_running_training_loss"] = self.running_training_loss
+        for name in TRANSIENT_ATTRIBUTES:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.dist_context = None
 
     # ------------------------------------------------------------------ vocabulary
-    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
-                    keep_raw_vocab=False, trim_rule=None, **kwargs):
-        """Build the vocabulary from a corpus (one pass; a one-shot generator is fine).
+    def _check_corpus_sanity(self, corpus_iterable=None, corpus_file=None, passes=1):
+        """gensim's corpus checks, with compressed ``corpus_file`` allowed (:func:`torchw2v.corpus.check_corpus`)."""
+        try:
+            check_corpus(corpus_iterable, corpus_file, passes=passes)
+        except FileNotFoundError as error:
+            raise CorpusFileNotFoundError(str(error)) from None
 
-        Parameters
-        ----------
-        corpus_iterable : iterable of list of str, optional
-        corpus_file : str, optional
-        update : bool, optional
-            Add the new words to the existing vocabulary (and grow the weights).
-        progress_per : int, optional
-            Log progress every this many sentences.
-        keep_raw_vocab : bool, optional
-            Keep the raw counts in ``raw_vocab``.
-        trim_rule : callable, optional
-        **kwargs
-            ``min_count``, ``sample`` or ``dry_run`` overrides, as gensim's ``prepare_vocab``.
+    def scan_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000, workers=None, trim_rule=None):
+        """Count the corpus's words into ``raw_vocab`` as gensim's ``scan_vocab`` (faster); with
+        ``distributed``, every rank's counts merged.
+
+        Returns
+        -------
+        (int, int)
+            Raw words and sentences in the corpus.
 
         Examples
         --------
         >>> model = TorchWord2Vec(min_count=1, device="cpu")
-        >>> model.build_vocab([["a", "b"], ["a"]])
-        >>> model.wv.index_to_key, model.corpus_count, model.corpus_total_words
-        (['a', 'b'], 2, 3)
+        >>> model.scan_vocab([["a", "b"], ["a"]]), dict(model.raw_vocab)
+        ((3, 2), {'a': 2, 'b': 1})
         """
-        check_corpus(corpus_iterable, corpus_file, passes=1)
+        logger.info("collecting all words and their counts")
+        progress_per = integer(minimum=1)("progress_per", progress_per)
+        trim_rule = PARAMETERS["trim_rule"].checked(trim_rule)
         scan = scan_vocab(self._sentences(corpus_iterable, corpus_file), max_vocab_size=self.max_vocab_size,
                           trim_rule=trim_rule, progress_per=progress_per)
         if self.dist_context is not None:
             scan = _distributed().merge_vocab_scans(scan, self.dist_context)
-        if scan.total_words == 0:
-            raise ValueError("the corpus is empty: it has no words to build a vocabulary from")
-        self.corpus_count = scan.corpus_count
-        self.corpus_total_words = scan.total_words
         self.raw_vocab = scan.raw_vocab
-        del scan  # the raw counts go once prepared (unless keep_raw_vocab), before the weights come
-        self._prepare(update=update, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
+        return scan.total_words, scan.corpus_count
 
-    def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None, trim_rule=None,
-                              update=False):
-        """Build the vocabulary from a ``{word: count}`` mapping instead of a corpus.
+    def prepare_vocab(self, update=False, keep_raw_vocab=False, trim_rule=None, min_count=None, sample=None,
+                      dry_run=False):
+        """Apply ``min_count``, ``max_final_vocab``, ``trim_rule`` and ``sample`` to ``raw_vocab``, as
+        gensim's ``prepare_vocab`` (same words, order, counts and thresholds), then build the Huffman
+        tree (hs) and the noise table (negative).
 
+        Raises
+        ------
+        EmptyVocabularyError
+            No word is left (a RuntimeError, as gensim's for an empty corpus, and a ValueError).
+
+        Examples
+        --------
         >>> model = TorchWord2Vec(min_count=2, device="cpu")
-        >>> model.build_vocab_from_freq({"a": 3, "b": 1, "c": 2})
-        >>> model.wv.index_to_key
-        ['a', 'c']
+        >>> model.raw_vocab = {"a": 3, "b": 1, "c": 2}
+        >>> model.prepare_vocab()["num_retained_words"], model.wv.index_to_key
+        (2, ['a', 'c'])
         """
-        logger.info("collected %i word types, with total frequency of %i", len(word_freq), sum(word_freq.values()))
-        self.corpus_count = corpus_count or 0
-        self.raw_vocab = word_freq
-        self._prepare(update=update, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule)
-
-    def _prepare(self, update, keep_raw_vocab, trim_rule, min_count=None, sample=None, dry_run=False):
         if update and not len(self.wv):
             raise RuntimeError(
                 "build_vocab(update=True) needs an existing vocabulary: build one first with update=False")
-        min_count = min_count or self.min_count
-        sample = sample or self.sample
+        min_count = integer(minimum=0)("min_count", min_count or self.min_count)
+        sample = number(minimum=0, optional=True)("sample", sample or self.sample)
+        trim_rule = PARAMETERS["trim_rule"].checked(trim_rule)
         report = prepare_vocab(
             self.wv, self.raw_vocab, min_count=min_count, sample=sample, max_final_vocab=self.max_final_vocab,
             trim_rule=trim_rule, sorted_vocab=self.sorted_vocab, null_word=self.null_word, update=update,
             dry_run=dry_run,
         )
+        self.effective_min_count = report["effective_min_count"]
         if dry_run:
             return report
-        self.effective_min_count = report["effective_min_count"]
         if not update:
             self.min_count, self.sample = min_count, sample
         if not len(self.wv):
-            raise ValueError(
+            if not self.raw_vocab:
+                raise EmptyVocabularyError("the corpus is empty: it has no words to build a vocabulary from")
+            raise EmptyVocabularyError(
                 f"the vocabulary is empty: no word occurs at least min_count={self.effective_min_count} times "
                 f"among the {len(self.raw_vocab)} word types seen; lower min_count (or max_final_vocab/trim_rule)"
             )
+        self.add_lifecycle_event("prepare_vocab", msg=(
+            f"effective_min_count={self.effective_min_count} retains {report['num_retained_words']} unique words, "
+            f"downsampling leaves estimated {report['downsample_total']} word corpus"))
         if self.dist_context is not None:
             _distributed().check_same_vocabulary(self.wv, self.dist_context)
         if not keep_raw_vocab:
+            logger.info("deleting the raw counts dictionary of %i items", len(self.raw_vocab))
             self.raw_vocab = {}
         self._prepare_tables()
-        self.estimate_memory()
-        self._prepare_weights(update)
         return report
 
     def _sentences(self, corpus_iterable, corpus_file):
@@ -389,46 +408,50 @@ class TorchWord2Vec:
         return _distributed().shard(sentences, self.dist_context.rank, self.dist_context.world_size)
 
     def _prepare_tables(self):
-        """Derived per-word tables: the noise table (negative) and the Huffman tree (hs)."""
-        counts = self.wv.expandos["count"]
-        self.cum_table = noise_cum_table(counts, self.ns_exponent) if self.negative else None
+        """Derived per-word tables: the Huffman tree (hs) and the noise table (negative)."""
         self.huffman = None
         if self.hs:
-            tree = huffman_tree(counts)
-            assign_to_keyed_vectors(tree, self.wv)
-            self.huffman = tree.padded()
+            self.create_binary_tree()
+        self.cum_table = None
+        if self.negative:
+            self.make_cum_table()
 
-    def _prepare_weights(self, update):
-        if not update:
-            logger.info("resetting layer weights")
-            self.wv.vectors = np.zeros((0, self.vector_size), dtype=REAL)
-            self.syn1neg = np.zeros((0, self.layer1_size), dtype=REAL)
-            self.syn1 = np.zeros((0, self.layer1_size), dtype=REAL)
+    def create_binary_tree(self):
+        """gensim's Huffman tree over the word counts: ``code`` and ``point`` of every word (and the
+        padded arrays the training steps read, in ``huffman``)."""
+        tree = huffman_tree(self.wv.expandos["count"])
+        assign_to_keyed_vectors(tree, self.wv)
+        self.huffman = tree.padded()
+
+    def make_cum_table(self, domain=2**31 - 1):
+        """gensim's noise table ``cum_table`` (``count ** ns_exponent``), computed with numpy.
+
+        >>> model = TorchWord2Vec(min_count=1, device="cpu")
+        >>> model.build_vocab([["a", "a", "b"]])
+        >>> model.make_cum_table(domain=100); model.cum_table.tolist()
+        [63, 100]
+        """
+        self.cum_table = noise_cum_table(self.wv.expandos["count"], self.ns_exponent, domain)
+
+    def init_weights(self):
+        """Reset the weights to gensim's initial state for the current vocabulary: input vectors from
+        ``seed``, output weights zero, only for the objectives in use."""
+        logger.info("resetting layer weights")
+        self.wv.vectors = np.zeros((0, self.vector_size), dtype=REAL)
         self.wv.resize_vectors(seed=self.seed)  # gensim's initialisation: uniform in [-1, 1) / vector_size
-        self.wv.vectors_lockf = np.ones(1, dtype=REAL)
-        # as gensim, output weights only for the objectives in use
+        self.syn1neg = np.zeros((len(self.wv) if self.negative else 0, self.layer1_size), dtype=REAL)
+        self.syn1 = np.zeros((len(self.wv) if self.hs else 0, self.layer1_size), dtype=REAL)
+
+    def update_weights(self):
+        """Keep the trained weights and add initial ones for the words added to the vocabulary."""
+        logger.info("updating layer weights")
+        if not len(self.wv.vectors):
+            raise RuntimeError(
+                "You cannot do an online vocabulary-update of a model which has no prior vocabulary. "
+                "First build the vocabulary of your model with a corpus before doing an online update.")
+        self.wv.resize_vectors(seed=self.seed)
         self.syn1neg = _grown(self.syn1neg, len(self.wv) if self.negative else 0)
         self.syn1 = _grown(self.syn1, len(self.wv) if self.hs else 0)
-
-    def estimate_memory(self, vocab_size=None, report=None):
-        """Bytes the model's tables take, with gensim's estimate for the vocabulary itself.
-
-        >>> TorchWord2Vec(vector_size=10, device="cpu").estimate_memory(vocab_size=100)["total"]
-        58000
-        """
-        vocab_size = vocab_size or len(self.wv)
-        report = report or {}
-        itemsize = np.dtype(REAL).itemsize
-        report["vocab"] = vocab_size * (700 if self.hs else 500)
-        report["vectors"] = vocab_size * self.vector_size * itemsize
-        if self.hs:
-            report["syn1"] = vocab_size * self.layer1_size * itemsize
-        if self.negative:
-            report["syn1neg"] = vocab_size * self.layer1_size * itemsize
-        report["total"] = sum(report.values())
-        logger.info("estimated required memory for %i words and %i dimensions: %i bytes",
-                    vocab_size, self.vector_size, report["total"])
-        return report
 
     # ------------------------------------------------------------------ training
     def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None, epochs=None,
@@ -456,7 +479,7 @@ class TorchWord2Vec:
         report_delay : float, optional
             Seconds between progress log lines.
         compute_loss : bool, optional
-            Record the loss of this call (see :meth:`get_latest_training_loss`).
+            Record the loss of this call (see ``get_latest_training_loss``).
         callbacks : iterable of gensim.models.callbacks.CallbackAny2Vec, optional
 
         Returns
@@ -464,22 +487,53 @@ class TorchWord2Vec:
         (int, int)
             Effective words trained (after subsampling) and raw words read (with
             ``distributed``, summed over the ranks).
+
+        Raises
+        ------
+        TrainingInProgressError
+            Another thread is training this model.
         """
         if kwargs:
             raise TypeError(f"train() got unexpected keyword arguments {sorted(kwargs)}")
+        with _TRAINING_LOCK:
+            if self in _TRAINING:
+                raise TrainingInProgressError(
+                    "train() is already running on this model (in another thread or from a callback): wait for it "
+                    "to finish, or train a copy")
+            _TRAINING.add(self)
+        try:
+            return self._train(corpus_iterable, corpus_file, total_examples, total_words, epochs, start_alpha,
+                               end_alpha, word_count, queue_factor, report_delay, compute_loss, callbacks)
+        finally:
+            with _TRAINING_LOCK:
+                _TRAINING.discard(self)
+
+    def _train(self, corpus_iterable, corpus_file, total_examples, total_words, epochs, start_alpha, end_alpha,
+               word_count, queue_factor, report_delay, compute_loss, callbacks):
+        total_examples = integer(minimum=1, optional=True)("total_examples", total_examples)
+        total_words = integer(minimum=1, optional=True)("total_words", total_words)
+        epochs = integer(minimum=1, optional=True)("epochs", epochs)
+        start_alpha = number(above=0, optional=True)("start_alpha", start_alpha)
+        end_alpha = number(minimum=0, optional=True)("end_alpha", end_alpha)
+        queue_factor = integer(minimum=1)("queue_factor", queue_factor)
+        report_delay = number(minimum=0)("report_delay", report_delay)
+        compute_loss = PARAMETERS["compute_loss"].checked(compute_loss)
+        callbacks = callbacks_list("callbacks", callbacks)
         if word_count:
-            warnings.warn("word_count has no effect (as in gensim 4)", stacklevel=2)
-        if not len(self.wv):
-            raise RuntimeError("you must first build the vocabulary (build_vocab) before training the model")
-        if epochs is None or isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
-            raise ValueError(f"train() needs an explicit positive epochs count (usually model.epochs), got {epochs!r}")
-        check_corpus(corpus_iterable, corpus_file, passes=epochs)
+            warnings.warn("word_count has no effect (as in gensim 4)", stacklevel=3)
         self.alpha = start_alpha or self.alpha
         self.min_alpha = end_alpha or self.min_alpha
         self.epochs = epochs
-        self.compute_loss = bool(compute_loss)
-        if self.alpha > self.min_alpha_yet_reached:
-            logger.warning("Effective 'alpha' higher than previous training cycles")
+        self._check_training_sanity(epochs=epochs, total_examples=total_examples, total_words=total_words)
+        self._check_corpus_sanity(corpus_iterable=corpus_iterable, corpus_file=corpus_file, passes=epochs)
+        persistence.check_model_state(self, context="train()", for_training=True)
+        self._check_derived_tables()
+        self.add_lifecycle_event("train", msg=(
+            f"training model on {self.device} with {self.workers} workers on {len(self.wv)} vocabulary and "
+            f"{self.layer1_size} features, using sg={self.sg} hs={self.hs} sample={self.sample} "
+            f"negative={self.negative} window={self.window} shrink_windows={self.shrink_windows}"))
+        self.compute_loss = compute_loss
+        self.running_training_loss = 0.0
         if self.optimizer == "adam":  # Adam's own rate, decaying by the same factor as alpha would
             start_rate, end_rate = self.optimizer_lr, self.optimizer_lr * self.min_alpha / self.alpha
         else:
@@ -498,16 +552,16 @@ class TorchWord2Vec:
             self.window, self.shrink_windows, self.batch_size, self.optimizer,
             f" cpu_kernel={self.cpu_kernel}" if device_type(self.device) == "cpu" else "",
         )
-        callbacks = list(callbacks)
         tables = TrainingTables(self.wv.expandos["sample_int"], self.cum_table, self.huffman)
+        lockf = self._lock_factors()
         if self._native():
             weights = (self.wv.vectors, self.syn1neg, self.syn1)
             kernel = NativeKernel(self.wv.vectors, self.syn1neg, self.cum_table, self.negative, syn1=self.syn1,
-                                  tree=self.huffman, shared_negatives=self.shared_negatives)
+                                  tree=self.huffman, shared_negatives=self.shared_negatives, lockf=lockf)
             steps = NativeSteps(config, kernel)
             store_weights = self._numpy_weights_changed
         else:
-            steps = self._torch_steps(config, tables)
+            steps = self._torch_steps(config, tables, lockf)
             weights = steps.weights.matrices()
             store_weights = self._store_device_weights(steps.weights)
         synchronizer = None
@@ -531,10 +585,12 @@ class TorchWord2Vec:
         for callback in callbacks:
             callback.on_train_begin(self)
         start = default_timer()
+        self._live_loss = trainer.loss_so_far
         try:
             with self._torch_threads():
                 report = trainer.train(corpus, on_epoch_begin, on_epoch_end)
         finally:
+            del self._live_loss
             corpus.close()
             store_weights()
         self.total_train_time += default_timer() - start
@@ -543,9 +599,27 @@ class TorchWord2Vec:
         if self.optimizer == "sgd":
             self.min_alpha_yet_reached = report.last_alpha
         self.train_count += 1
+        self._clear_post_train()
         for callback in callbacks:
             callback.on_train_end(self)
         return report.trained_words, report.raw_words
+
+    def _check_derived_tables(self):
+        """Rebuild the noise table and Huffman tree when they do not match the vocabulary (after gensim's
+        ``reset_from``, or arrays replaced by hand), so that no kernel draws a word past the vocabulary."""
+        words = len(self.wv)
+        if self.hs and (self.huffman is None or len(self.huffman.lengths) != words):
+            self.create_binary_tree()
+        if self.negative and (self.cum_table is None or len(self.cum_table) != words):
+            self.make_cum_table()
+
+    def _lock_factors(self):
+        """gensim's ``wv.vectors_lockf`` as the kernels take it: one float32 value, or one per word
+        (a length other than 1 or the vocabulary's repeats as gensim's ``word % len(lockf)``)."""
+        lockf = np.asarray(getattr(self.wv, "vectors_lockf", np.ones(1)), dtype=REAL).ravel()
+        if len(lockf) not in (1, len(self.wv)):
+            lockf = lockf[np.arange(len(self.wv)) % len(lockf)]
+        return np.ascontiguousarray(lockf)
 
     def _native(self):
         """Whether training runs the native CPU kernels (on the numpy weights, without torch)."""
@@ -557,14 +631,14 @@ class TorchWord2Vec:
             return 1
         return max(1, min(self.workers, os.cpu_count() or 1))
 
-    def _torch_steps(self, config, tables):
+    def _torch_steps(self, config, tables, lockf):
         """The device path's steps on copies of the weights (with Adam when ``optimizer="adam"``)."""
         import torch
 
         from torchw2v.torch_steps import TorchSteps, TorchWeights
 
         weights = TorchWeights.allocate(self.wv.vectors, self.syn1neg, self.syn1, self.device,
-                                        dtype=getattr(torch, self.dtype), lockf=self.wv.vectors_lockf)
+                                        dtype=getattr(torch, self.dtype), lockf=lockf)
         optimizer = None
         if self.optimizer == "adam":
             from torchw2v.optimizers import SparseRowAdam
@@ -605,49 +679,10 @@ class TorchWord2Vec:
             self.wv.norms = None
         return store
 
-    def get_latest_training_loss(self):
-        """The summed loss of the latest ``train()`` call (0 unless ``compute_loss``).
-
-        >>> from gensim.test.utils import common_texts
-        >>> m = TorchWord2Vec(common_texts, min_count=1, compute_loss=True, epochs=1, device="cpu")
-        >>> m.get_latest_training_loss() > 0
-        True
-        """
-        return self.running_training_loss
-
-    # ------------------------------------------------------------------ using the model
-    def predict_output_word(self, context_words_list, topn=10):
-        """The most probable center words given context words, as gensim's method.
-
-        Returns ``None`` (with a warning) when no context word is in the vocabulary.
-
-        >>> from gensim.test.utils import common_texts
-        >>> m = TorchWord2Vec(common_texts, min_count=1, epochs=1, device="cpu")
-        >>> len(m.predict_output_word(["system", "graph"], topn=3))
-        3
-        """
-        if not self.negative:
-            raise RuntimeError(
-                "predict_output_word needs negative sampling (negative > 0), as in gensim: an hs-only model "
-                "has no output vector per word")
-        indices = [self.wv.get_index(word) for word in context_words_list if word in self.wv]
-        if not indices:
-            logger.warning("none of the words in context_words_list are in the vocabulary")
-            return None
-        hidden = np.sum(self.wv.vectors[indices], axis=0)
-        if self.cbow_mean:
-            hidden /= len(indices)
-        scores = self.syn1neg @ hidden
-        probabilities = np.exp(scores - scores.max())
-        probabilities /= probabilities.sum()
-        top = np.argsort(-probabilities, kind="stable")[:topn]
-        return [(self.wv.index_to_key[i], float(probabilities[i])) for i in top]
-
+    # ------------------------------------------------------------------ export
     def to_gensim(self):
-        """A ``gensim.models.Word2Vec`` with this model's vocabulary and weights, ready to train on.
-
-        See :func:`torchw2v.export.to_gensim`.
-        """
+        """A plain ``gensim.models.Word2Vec`` with this model's vocabulary and weights, ready to train on,
+        that loads without torchw2v (see :func:`torchw2v.export.to_gensim`)."""
         return export.to_gensim(self)
 
     def keyed_vectors(self, kind="input"):
@@ -661,37 +696,97 @@ class TorchWord2Vec:
         """
         return export.keyed_vectors(self, kind)
 
-    def save(self, fname):
-        """Save everything needed to use and resume training (see :mod:`torchw2v.persistence`).
+    # ------------------------------------------------------------------ persistence
+    def save(self, fname_or_handle, separately=None, sep_limit=10 * 1024**2, ignore=frozenset(),
+             pickle_protocol=PICKLE_PROTOCOL):
+        """Save the model in gensim's format (a pickle, large arrays in ``.npy`` files beside it), as
+        gensim's ``save`` with the same arguments. ``gensim.models.Word2Vec.load`` reads it (where
+        torchw2v is installed), and so does :meth:`load`.
 
-        With ``distributed``, only rank 0 writes (every rank holds the same model); the file
-        loads as an ordinary model, without ``torch.distributed``.
+        The file is written to a temporary name in the same folder and renamed over ``fname`` when
+        complete, so a save that fails keeps the previous file. With ``distributed``, only rank 0
+        writes. For a file that loads without running code, see :meth:`save_weights_only`.
         """
-        from torchw2v import persistence
-
-        if self.dist_context is not None and not self.dist_context.is_main:
-            logger.debug("rank %i does not write %s: rank 0 does", self.dist_context.rank, fname)
+        if self._other_rank("writes", fname_or_handle):
             return
-        persistence.save(self, fname)
+        persistence.save_atomically(self, fname_or_handle, super().save, separately=separately,
+                                    sep_limit=sep_limit, ignore=ignore, pickle_protocol=pickle_protocol)
+
+    def _save_specials(self, fname, separately, sep_limit, ignore, pickle_protocol, compress, subname):
+        """gensim's: the derived tables (noise table, padded Huffman tree) are not stored."""
+        ignore = set(ignore).union(["huffman"])
+        return super()._save_specials(fname, separately, sep_limit, ignore, pickle_protocol, compress, subname)
 
     @classmethod
-    def load(cls, fname, device="auto"):
-        """Load a model saved by :meth:`save`, onto ``device``.
+    def load(cls, fname, mmap=None, *, device=None, rethrow=False):
+        """Load a model saved by :meth:`save`, by gensim's ``Word2Vec.save`` (gensim 4, or an older
+        version gensim 4 reads) or by :meth:`save_weights_only`, ready to train.
+
+        **Loading gensim's format unpickles the file, which runs any code it contains**, as
+        ``gensim.models.Word2Vec.load`` does: load only files you trust. A file written by
+        :meth:`save_weights_only` is recognised and read without unpickling; for a file from an
+        untrusted source, use :meth:`load_weights_only`, which reads nothing else.
+
+        Parameters
+        ----------
+        fname : str or os.PathLike
+        mmap : {None, "r", "r+", "c"}, optional
+            Memory-map the arrays stored in separate files (gensim's ``mmap``; ``"r"`` is read-only:
+            such a model can be queried, not trained).
+        device : str, optional
+            The training device; default: the saved one when available here, else ``"auto"``.
+        rethrow : bool, optional
+            gensim's argument: re-raise a load error without logging gensim's hint.
+
+        Raises
+        ------
+        torchw2v.persistence.ModelFileError
+            (a ValueError) The file is damaged or not a word2vec model; the message names it.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from gensim.test.utils import common_texts
+        >>> m = TorchWord2Vec(common_texts, min_count=1, epochs=1, device="cpu")
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.model")
+        >>> m.save(path)
+        >>> TorchWord2Vec.load(path, device="cpu").wv.index_to_key == m.wv.index_to_key
+        True
+        """
+        return persistence.load(cls, fname, mmap=mmap, device=device, rethrow=rethrow)
+
+    def _load_specials(self, fname, mmap, compress, subname):
+        """gensim's, then the checks and derived tables of a loaded model (also when
+        ``gensim.models.Word2Vec.load`` reads the file)."""
+        super()._load_specials(fname, mmap, compress, subname)
+        persistence.restore_loaded(self, fname)
+
+    def save_weights_only(self, fname):
+        """Save the settings, vocabulary and weights in torchw2v's format that loads without running
+        code (no pickled objects; see :mod:`torchw2v.persistence`), atomically.
 
         >>> import tempfile, os
         >>> from gensim.test.utils import common_texts
         >>> m = TorchWord2Vec(common_texts, min_count=1, epochs=1, device="cpu")
         >>> path = os.path.join(tempfile.mkdtemp(), "m.tw2v")
-        >>> m.save(path)
-        >>> TorchWord2Vec.load(path, device="cpu").wv.index_to_key == m.wv.index_to_key
+        >>> m.save_weights_only(path)
+        >>> bool((TorchWord2Vec.load_weights_only(path, device="cpu").wv.vectors == m.wv.vectors).all())
         True
         """
-        from torchw2v import persistence
+        if self._other_rank("writes", fname):
+            return
+        persistence.save_weights_only(self, fname)
 
-        return persistence.load(cls, fname, device=device)
+    @classmethod
+    def load_weights_only(cls, fname, device=None):
+        """Load a file written by :meth:`save_weights_only`, never running code from it: safe for files
+        from untrusted sources. Every array and setting is checked; a bad file raises
+        :class:`torchw2v.persistence.ModelFileError` naming what is wrong."""
+        return persistence.load_weights_only(cls, fname, device=device)
 
-    def __str__(self):
-        return (f"{type(self).__name__}<vocab={len(self.wv)}, vector_size={self.vector_size}, "
-                f"alpha={self.alpha}, device={self.device}>")
-
-    __repr__ = __str__
+    def _other_rank(self, action, target):
+        """Whether this is a distributed rank other than 0 (which does not write files)."""
+        if self.dist_context is not None and not self.dist_context.is_main:
+            logger.debug("rank %i does not write %s: rank 0 %s", self.dist_context.rank, target, action)
+            return True
+        return False

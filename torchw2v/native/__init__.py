@@ -40,6 +40,7 @@ class _Model(ctypes.Structure):
         ("hs", ctypes.c_int64), ("depth", ctypes.c_int64),
         ("cum_table", ctypes.POINTER(ctypes.c_uint32)), ("codes", ctypes.POINTER(ctypes.c_uint8)),
         ("points", _INT64_P), ("lengths", ctypes.POINTER(ctypes.c_int32)),
+        ("lockf", _FLOAT_P), ("lockf_len", ctypes.c_int64),
     ]
 
 
@@ -95,9 +96,13 @@ class NativeKernel:
         window's noise words then stay in cache through the window. (CBOW has one noise draw
         per center anyway: gensim's; like skip-gram's shared ones, they are drawn one window
         ahead, in the same order, so that their rows are fetched while the previous window trains.)
+    lockf : numpy.ndarray of float32, shape (1,) or (V,), optional
+        gensim's ``vectors_lockf``: each input row's update is multiplied by its word's value
+        (0 freezes the row); one value applies to every word. Default: 1.
     """
 
-    def __init__(self, syn0, syn1neg, cum_table, negative, syn1=None, tree=None, shared_negatives=False):
+    def __init__(self, syn0, syn1neg, cum_table, negative, syn1=None, tree=None, shared_negatives=False,
+                 lockf=None):
         if not available():
             raise RuntimeError("the native CPU kernels are not built (reinstall torchw2v with a C compiler)")
         arrays = {"syn0": syn0, "syn1neg": syn1neg} if negative else {"syn0": syn0}
@@ -110,13 +115,17 @@ class NativeKernel:
         # keep every array the struct points to alive as long as the kernel
         self._arrays = dict(arrays)
         self._arrays["cum_table"] = np.ascontiguousarray(cum_table if negative else np.ones(1), dtype=np.uint32)
+        lockf = np.ones(1, dtype=np.float32) if lockf is None else np.ascontiguousarray(lockf, dtype=np.float32)
+        if lockf.ndim != 1 or len(lockf) not in (1, len(syn0)):
+            raise ValueError(f"lockf must have 1 or {len(syn0)} (vocabulary size) values, got shape {lockf.shape}")
+        self._arrays["lockf"] = lockf
         hs = tree is not None
         if hs:
             self._arrays.update(codes=np.ascontiguousarray(tree.codes, dtype=np.uint8),
                                 points=np.ascontiguousarray(tree.points, dtype=np.int64),
                                 lengths=np.ascontiguousarray(tree.lengths, dtype=np.int32))
         model = _Model(dim=self.dim, vocab=len(syn0), negative=int(negative), hs=int(hs),
-                       depth=tree.codes.shape[1] if hs else 0)
+                       depth=tree.codes.shape[1] if hs else 0, lockf_len=len(lockf))
         for name, array in self._arrays.items():
             setattr(model, name, array.ctypes.data_as(dict(_Model._fields_)[name]))
         self._model = model

@@ -10,7 +10,7 @@
  * once per center and shared by its context words), skipping pairs whose
  * score is beyond +-6 as word2vec.c and gensim do. Called through ctypes, which releases
  * the GIL, so several Python threads run them at once on different batches (Hogwild, as
- * gensim's workers).
+ * gensim's workers). Each input row's update is scaled by gensim's `vectors_lockf` (0: frozen).
  */
 #include <math.h>
 #include <stdint.h>
@@ -33,6 +33,8 @@ typedef struct {
     const uint8_t *codes;   /* (vocab, depth), padded Huffman codes */
     const int64_t *points;  /* (vocab, depth), padded inner-node indices */
     const int32_t *lengths; /* (vocab,), path lengths */
+    const float *lockf;     /* (1,) or (vocab,): input-update multiplier (gensim's vectors_lockf) */
+    int64_t lockf_len;
 } Model;
 
 static inline uint64_t next_random(uint64_t *state) {
@@ -83,6 +85,11 @@ static inline void draw_noise_words(const Model *m, uint64_t *state, int64_t *no
         noise[d] = draw_noise(m, state);
         prefetch_row(m->syn1neg + noise[d] * m->dim, m->dim);
     }
+}
+
+/* The multiplier of word w's input update: one value for all words, or one per word. */
+static inline float lock_factor(const Model *m, int64_t w) {
+    return m->lockf_len == 1 ? m->lockf[0] : m->lockf[w];
 }
 
 static inline void axpy(float alpha, const float *x, float *y, int64_t n) {
@@ -159,7 +166,7 @@ FAST_CLONES double w2v_skipgram(const Model *m, const int64_t *centers, const in
             float *l1 = m->syn0 + context * dim;
             memset(work, 0, dim * sizeof(float));
             loss += train_target(m, l1, work, centers[b], alpha, state, current, compute_loss);
-            axpy(1.0f, work, l1, dim);
+            axpy(lock_factor(m, context), work, l1, dim);
         }
     }
     return loss;
@@ -211,7 +218,7 @@ FAST_CLONES double w2v_cbow(const Model *m, const int64_t *centers, const int64_
         float scale = cbow_mean ? 1.0f : 1.0f / (float)count;
         for (int64_t c = 0; c < width; c++) {
             if (window[c] < 0) continue;
-            axpy(scale, neu1e, m->syn0 + window[c] * dim, dim);
+            axpy(scale * lock_factor(m, window[c]), neu1e, m->syn0 + window[c] * dim, dim);
         }
     }
     return loss;
