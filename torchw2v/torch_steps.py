@@ -123,14 +123,29 @@ class TorchWeights:
                 array[:] = matrix[:-1].detach().cpu().to(torch.float32).numpy()
 
 
+#: Encoded corpus tokens the data pipeline turns into a batch at once (at least): smaller
+#: batches are trained as several updates on slices of one span's batch.
+SPAN_TOKENS = 16384
+
+
+def span_tokens(batch_size):
+    """Tokens per span: the least multiple of ``batch_size`` that is at least :data:`SPAN_TOKENS`.
+
+    >>> span_tokens(1024), span_tokens(5000), span_tokens(65536)
+    (16384, 20000, 65536)
+    """
+    return batch_size * -(-SPAN_TOKENS // batch_size)
+
+
 class TorchSteps:
     """Training steps on torch weights, span after span of the corpus on the device.
 
     Parameters
     ----------
     config : torchw2v.config.TrainingConfig
-        ``batch_size`` is the span: encoded corpus tokens per step (their kept words are
-        the step's centers).
+        ``batch_size``: center slots (encoded corpus tokens, whose kept words are the centers) per
+        update. The data pipeline makes a span of :func:`span_tokens` at once, trained as
+        consecutive updates of ``batch_size`` slots each.
     weights : TorchWeights
     tables : torchw2v.trainer.TrainingTables
     optimizer : torchw2v.optimizers.SparseRowAdam, optional
@@ -184,8 +199,8 @@ class TorchSteps:
 
         config, tables = self.config, self.tables
         share = DEFAULT_MEMORY_SHARE if self.memory_share is None else self.memory_share
-        device_corpus = DeviceCorpus(corpus.chunks, len(tables.sample_ints), self.device, config.batch_size,
-                                     memory_share=share)
+        device_corpus = DeviceCorpus(corpus.chunks, len(tables.sample_ints), self.device,
+                                     span_tokens(config.batch_size), memory_share=share)
         return DeviceBatches(device_corpus, tables.sample_ints, config.window, config.shrink_windows,
                              cum_table=tables.cum_table, negative=config.negative, seed=config.seed)
 
@@ -200,23 +215,32 @@ class TorchSteps:
             self._capture()
 
     def _batch_and_step(self):
-        """Make the span's batch and train it (the work a CUDA graph captures)."""
-        batches, weights, config = self._batches, self.weights, self.config
+        """Make the span's batch and train it, ``batch_size`` center slots per update (the work a
+        CUDA graph captures)."""
+        batches, config = self._batches, self.config
         batches.fill()
+        for start in range(0, batches.centers.shape[0], config.batch_size):
+            end = start + config.batch_size
+            self._update(batches.centers[start:end], batches.contexts[start:end],
+                         None if batches.negatives is None else batches.negatives[start:end])
+
+    def _update(self, centers, contexts, negatives):
+        """One update on a slice of the span's batch (views: the same shapes every span)."""
+        weights, config = self.weights, self.config
         targets = []
         if config.hs:
-            targets.append(hierarchical_softmax_targets(weights.syn1, self._points, self._labels, batches.centers))
+            targets.append(hierarchical_softmax_targets(weights.syn1, self._points, self._labels, centers))
         if config.negative:
-            targets.append(negative_targets(weights.syn1neg, batches.centers, batches.negatives))
+            targets.append(negative_targets(weights.syn1neg, centers, negatives))
         if self.optimizer is None:
             lr, update = self.lr, self._updates
         else:  # the steps then yield minus the gradients, which Adam scales itself
             lr, update = 1.0, _AdamRule(self.optimizer, self.lr)
         if config.sg:
-            loss = skipgram_step(weights.syn0, batches.contexts, targets, lr, update,
+            loss = skipgram_step(weights.syn0, contexts, targets, lr, update,
                                  compute_loss=config.compute_loss, lockf=weights.lockf)
         else:
-            loss = cbow_step(weights.syn0, batches.contexts, targets, lr, update, cbow_mean=config.cbow_mean,
+            loss = cbow_step(weights.syn0, contexts, targets, lr, update, cbow_mean=config.cbow_mean,
                              compute_loss=config.compute_loss, lockf=weights.lockf)
         clear_padding_rows(*weights.matrices())
         if loss is not None:
