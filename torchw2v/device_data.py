@@ -39,7 +39,6 @@ import numpy as np
 import torch
 
 from torchw2v.sampling import SAMPLE_INT_SCALE
-from torchw2v.torch_steps import NoiseSampler
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +50,9 @@ BYTES_PER_TOKEN = 8
 
 #: Default share of the device's free memory the resident corpus may take.
 DEFAULT_MEMORY_SHARE = 0.5
+
+#: Largest guide table of :class:`NoiseLookup` (bytes) and its largest row (table entries per bucket).
+_GUIDE_BYTES, _GUIDE_ROW = 1 << 28, 8
 
 #: Tokens per host-to-device copy when the whole corpus is loaded.
 _UPLOAD_TOKENS = 1 << 22
@@ -443,6 +445,81 @@ def span_windows(tokens, keep_draws, thresholds, window, workspace=None, shrink_
     return ws.centers, ws.contexts, ws.slots[-1]
 
 
+class NoiseLookup:
+    """gensim's noise-word lookup, ``searchsorted(cum_table, r)`` (``bisect_left``), into a buffer.
+
+    On CPU, where a binary search per draw is slow (cache misses and branches, about 100 ns),
+    it reads a guide table instead, with the same result for every draw: the draws are cut
+    into buckets of ``2**shift`` values; ``start[b]`` counts the table entries below bucket
+    ``b`` and ``inside[b]`` lists the (at most a few) entries within it, padded with
+    ``cum_table[-1]``, so that the answer is ``start[b]`` plus how many of ``inside[b]`` are
+    below the draw: five ops (a shift, one row gather, a compare, a sum, an add). Elsewhere (or when a bucket would
+    hold too many entries) it runs ``torch.searchsorted``, one kernel.
+
+    Parameters
+    ----------
+    cum_table : numpy.ndarray of uint32
+        From :func:`torchw2v.sampling.noise_cum_table`.
+    device : torch.device or str
+    shape : tuple of int
+        The shape of the draws each :meth:`lookup` gets (for the guide's buffers).
+    guide : bool, optional
+        Use the guide table (default: on CPU).
+
+    Examples
+    --------
+    >>> from torchw2v.sampling import noise_cum_table
+    >>> table = noise_cum_table(np.array([5, 1, 0, 3]), 1.0, domain=90)
+    >>> table.tolist()
+    [50, 60, 60, 90]
+    >>> draws = torch.tensor([0, 49, 50, 59, 60, 89])
+    >>> NoiseLookup(table, "cpu", (6,)).lookup(draws, torch.empty(6, dtype=torch.int64)).tolist()
+    [0, 0, 0, 1, 1, 3]
+    >>> torch.searchsorted(torch.as_tensor(table.astype(np.int64)), draws).tolist()
+    [0, 0, 0, 1, 1, 3]
+    """
+
+    def __init__(self, cum_table, device, shape, guide=None):
+        table = np.asarray(cum_table, dtype=np.int64)
+        if table.ndim != 1 or not len(table) or table[-1] < 1 or (np.diff(table) < 0).any():
+            raise ValueError("cum_table must be a non-empty nondecreasing table ending above 0 (noise_cum_table)")
+        device = torch.device(device)
+        self.domain = int(table[-1])
+        self.table = torch.as_tensor(table, device=device)
+        self.shift = max(0, self.domain.bit_length() - (len(table).bit_length() + 2))  # ~4 buckets per word
+        starts = np.searchsorted(table, np.arange((self.domain - 1 >> self.shift) + 2) << self.shift, side="left")
+        per_bucket = np.diff(starts)
+        row = max(1, int(per_bucket.max()))
+        if guide is None:
+            guide = device.type == "cpu"
+        self.guided = bool(guide) and row <= _GUIDE_ROW and len(per_bucket) * row * 8 <= _GUIDE_BYTES
+        if not self.guided:
+            return
+        # per bucket: the count of entries below it, then the entries inside it (padded: never below a draw)
+        guide_rows = np.full((len(per_bucket), 1 + row), self.domain, dtype=np.int64)
+        guide_rows[:, 0] = starts[:-1]
+        for j in range(row):
+            has = per_bucket > j
+            guide_rows[has, 1 + j] = table[starts[:-1][has] + j]
+        self._guide = torch.as_tensor(guide_rows, device=device)
+        numel = int(np.prod(shape))
+        self._bucket = torch.empty(numel, dtype=torch.int64, device=device)
+        self._rows = torch.empty((numel, 1 + row), dtype=torch.int64, device=device)
+        self._below = torch.empty((numel, row), dtype=torch.int64, device=device)  # summed without a cast
+
+    def lookup(self, draws, out):
+        """Write ``searchsorted(cum_table, draws)`` into ``out`` (int64, the shape of ``draws``) and return it."""
+        if not self.guided:
+            return torch.searchsorted(self.table, draws, out=out)
+        flat, result = draws.view(-1), out.view(-1)
+        torch.bitwise_right_shift(flat, self.shift, out=self._bucket)
+        torch.index_select(self._guide, 0, self._bucket, out=self._rows)  # (n, 1 + row)
+        torch.lt(self._rows[:, 1:], flat[:, None], out=self._below)
+        torch.sum(self._below, 1, out=result)
+        result.add_(self._rows[:, 0])
+        return out
+
+
 class DeviceBatches:
     """Fixed-shape batches of windows and noise words, made on the device span after span.
 
@@ -470,6 +547,8 @@ class DeviceBatches:
         Draw each center's reach uniformly in ``1..window`` (gensim's default), else ``window``.
     cum_table : numpy.ndarray of uint32, optional
         gensim's noise table (:func:`torchw2v.sampling.noise_cum_table`), for ``negative > 0``.
+        Noise words are drawn as :class:`torchw2v.torch_steps.NoiseSampler` draws them (a
+        uniform integer below ``cum_table[-1]``, looked up by :class:`NoiseLookup`).
     negative : int, optional
         Noise words per center slot (``K``).
     seed : int, optional
@@ -485,6 +564,8 @@ class DeviceBatches:
         Noise words drawn as gensim's ``bisect_left`` on its cumulative table.
     effective_words : torch.Tensor of int64, shape ()
         Kept words of all filled spans (reset with ``zero_()``).
+    noise_lookup : NoiseLookup or None
+        Turns the noise draws into words (with ``negative > 0``).
     generator : torch.Generator
         The device generator of every draw (register it with a CUDA graph that captures :meth:`fill`).
 
@@ -527,15 +608,13 @@ class DeviceBatches:
         self._reach = self._workspace.rows[2]
         self._reach.fill_(self.window)
         self.negative = int(negative)
+        self.generator = torch.Generator(device=device)
+        self.generator.manual_seed(int(seed))
         if self.negative:
-            noise = NoiseSampler(cum_table, device, seed)
-            self.generator = noise.generator
-            self._noise_table, self._noise_domain = noise.table, noise.domain
+            self.noise_lookup = NoiseLookup(cum_table, device, (span, self.negative))
             self._noise_draws = torch.empty((span, self.negative), dtype=torch.int64, device=device)
             self.negatives = torch.empty((span, self.negative), dtype=torch.int64, device=device)
         else:
-            self.generator = torch.Generator(device=device)
-            self.generator.manual_seed(int(seed))
             self.negatives = None
         self.centers, self.contexts = self._workspace.centers, self._workspace.contexts
         self.effective_words = torch.zeros((), dtype=torch.int64, device=device)
@@ -552,8 +631,8 @@ class DeviceBatches:
         _, _, kept = span_windows(ws.rows, self._keep_draws, self.thresholds, self.window, ws, self.shrink_windows)
         self.effective_words.add_(kept)
         if self.negative:
-            self._noise_draws.random_(0, self._noise_domain, generator=self.generator)
-            torch.searchsorted(self._noise_table, self._noise_draws, out=self.negatives)
+            self._noise_draws.random_(0, self.noise_lookup.domain, generator=self.generator)
+            self.noise_lookup.lookup(self._noise_draws, out=self.negatives)
 
     def epoch(self):
         """Yield the epoch's :class:`Span` objects; call :meth:`fill` (or replay it) once per span.
