@@ -337,6 +337,24 @@ def test_streamed_chunks_give_the_same_batches_as_the_resident_corpus(budget_spa
     assert int(resident.effective_words) == int(streamed.effective_words) > 0
 
 
+def test_a_read_error_while_streaming_reaches_the_consumer():
+    chunks = synthetic_chunks(seed=15, sentences=300)
+    passes = []
+
+    def source():
+        passes.append(1)
+        for number, chunk in enumerate(chunks):
+            if len(passes) > 1 and number == 5:  # the scan passes, the epoch fails
+                raise OSError("corpus file vanished")
+            yield chunk
+
+    corpus = DeviceCorpus(source, 40, "cpu", span=32, budget_bytes=2 * 2 * 32 * 8)  # two spans per half
+    assert corpus.streamed
+    with pytest.raises(OSError, match="corpus file vanished"):
+        for _ in corpus.epoch():
+            pass
+
+
 def test_loads_an_encoded_corpus():
     sentences = [["a", "b", "c", "a"], ["zz"], ["b", "a"]] * 50
     encoded = EncodedCorpus(sentences, {"a": 0, "b": 1, "c": 2}, chunk_words=40)

@@ -33,6 +33,7 @@ boundary lose some context (about ``2 * window / S`` of them; 0.06% at ``S = 163
 """
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -161,9 +162,9 @@ class DeviceCorpus:
     one padded with a *sentinel* id, ``vocab_size``, that is never kept). When the padded
     corpus fits in the memory budget it is copied to the device once. Otherwise it is
     streamed every epoch through two halves of a device buffer, each a *device chunk* of
-    whole spans: while the spans of one half train, the next device chunk is copied into
-    the other half, asynchronously on CUDA (from pinned host buffers allocated once, on a
-    side stream, ordered by events). Both modes give the same spans.
+    whole spans: while the spans of one half train, a thread reads the next device chunk and
+    copies it into the other half, asynchronously on CUDA (from pinned host buffers
+    allocated once, on a side stream, ordered by events). Both modes give the same spans.
 
     Parameters
     ----------
@@ -177,7 +178,8 @@ class DeviceCorpus:
     span : int
         Encoded tokens per step (``S``).
     memory_share : float, optional
-        Share of the device's free memory the corpus may take (CUDA only; elsewhere it fits).
+        Share of the device's free memory the corpus may take (CUDA only; elsewhere it fits),
+        measured when the corpus is loaded: load it after the weights and optimizer state.
     budget_bytes : int, optional
         The budget itself, overriding ``memory_share`` (e.g. to force streaming in a test).
 
@@ -279,7 +281,11 @@ class DeviceCorpus:
             piece.copy_(torch.from_numpy(host[:, :piece.shape[1]]))
 
     def _stage(self, packer, number):
-        """Fill device chunk ``number``'s half: from the host stream, asynchronously on CUDA."""
+        """Fill device chunk ``number``'s half from the host stream (on the corpus thread).
+
+        On CUDA: waits until the staging buffer's previous copy is done, packs the chunk into
+        it, and enqueues its copy on the side stream, after the steps that last read the half.
+        """
         half = number % 2
         staging = self._staging[half]
         target = self.storage[:, half * self._chunk_tokens:(half + 1) * self._chunk_tokens]
@@ -287,43 +293,52 @@ class DeviceCorpus:
             packer.fill(staging.numpy())
             target.copy_(staging)
             return
-        self._copied[half].synchronize()  # the previous copy out of this staging buffer (once per chunk)
+        self._copied[half].synchronize()
         packer.fill(staging.numpy())
-        with torch.cuda.stream(self._copy_stream):
-            self._copy_stream.wait_event(self._freed[half])  # the steps on this half's last chunk are done
+        with torch.cuda.device(self.device), torch.cuda.stream(self._copy_stream):
+            self._copy_stream.wait_event(self._freed[half])
             target.copy_(staging, non_blocking=True)
             self._copied[half].record(self._copy_stream)
+
+    def _span(self, index, half, first):
+        return Span(
+            index=index,
+            raw_words=int(self._raw_done[index] - (self._raw_done[index - 1] if index else 0)),
+            sentences=int(self._sentences_done[index] - (self._sentences_done[index - 1] if index else 0)),
+            raw_words_done=int(self._raw_done[index]),
+            sentences_done=int(self._sentences_done[index]),
+            offset=half * self._chunk_tokens + (index - first) * self.span,
+        )
 
     def epoch(self):
         """Yield the epoch's :class:`Span` objects in order, each once its tokens are (being) placed.
 
         The consumer must enqueue the span's work on the device before asking for the next
-        span: when streaming, a half of the buffer is refilled once the generator resumes
-        after the last span of the chunk it holds.
+        span. When streaming, a thread reads and packs the next device chunk and enqueues its
+        copy while the current one trains (the host waits only if that thread falls behind);
+        a half is refilled once the generator resumes after the last span of the chunk it holds.
         """
-        packer = _Packer(self._chunks(), self.vocab_size) if self.streamed else None
-        cuda = self.streamed and self.device.type == "cuda"
+        if not self.streamed:
+            for index in range(self.num_spans):
+                yield self._span(index, 0, 0)
+            return
+        packer = _Packer(self._chunks(), self.vocab_size)
+        cuda = self.device.type == "cuda"
         chunks = math.ceil(self.num_spans / self.chunk_spans)
-        if self.streamed:
-            self._stage(packer, 0)
-        for number in range(chunks):
-            half = number % 2 if self.streamed else 0
-            if self.streamed and number + 1 < chunks:
-                self._stage(packer, number + 1)
-            if cuda:
-                torch.cuda.current_stream(self.device).wait_event(self._copied[half])
-            first = number * self.chunk_spans
-            for index in range(first, min(first + self.chunk_spans, self.num_spans)):
-                yield Span(
-                    index=index,
-                    raw_words=int(self._raw_done[index] - (self._raw_done[index - 1] if index else 0)),
-                    sentences=int(self._sentences_done[index] - (self._sentences_done[index - 1] if index else 0)),
-                    raw_words_done=int(self._raw_done[index]),
-                    sentences_done=int(self._sentences_done[index]),
-                    offset=half * self._chunk_tokens + (index - first) * self.span,
-                )
-            if cuda:
-                self._freed[half].record(torch.cuda.current_stream(self.device))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="torchw2v-corpus") as pool:
+            staged = pool.submit(self._stage, packer, 0)
+            for number in range(chunks):
+                half = number % 2
+                staged.result()  # this chunk packed and its copy enqueued (or the thread's error raised)
+                if number + 1 < chunks:  # the other half's last steps are enqueued: refill it meanwhile
+                    staged = pool.submit(self._stage, packer, number + 1)
+                if cuda:
+                    torch.cuda.current_stream(self.device).wait_event(self._copied[half])
+                first = number * self.chunk_spans
+                for index in range(first, min(first + self.chunk_spans, self.num_spans)):
+                    yield self._span(index, half, first)
+                if cuda:
+                    self._freed[half].record(torch.cuda.current_stream(self.device))
 
 
 class WindowWorkspace:
