@@ -642,7 +642,7 @@ class DeviceBatches:
             self._noise_draws = torch.empty((span, self.negative), dtype=torch.int64, device=device)
             self.negatives = torch.empty((span, self.negative), dtype=torch.int64, device=device)
         else:
-            self.negatives = None
+            self.noise_lookup, self.negatives = None, None
         self.centers, self.contexts = self._workspace.centers, self._workspace.contexts
         self.effective_words = torch.zeros((), dtype=torch.int64, device=device)
 
