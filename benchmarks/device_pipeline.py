@@ -7,7 +7,7 @@ size: the pipeline alone (no training step), in raw corpus words per second of t
 epoch (the machine may be shared), without and with the noise draws. It counts the ops one
 step launches with ``torch.profiler`` (top-level ops; views counted apart, as they launch no
 device work), and times the numpy producer it replaces (``subsample`` -> ``context_windows``
--> ``window_batches``, which draws no noise) on the same corpus the same way.
+-> ``window_batches``, which draws no noise) on the same corpus in the same rounds.
 
 Examples
 --------
@@ -69,34 +69,23 @@ def count_ops(batches):
     return collections.Counter(names)
 
 
-def time_device(corpus, vocab_size, sample_ints, cum_table, span, epochs, window, negative):
-    device_corpus = DeviceCorpus(corpus.chunks, vocab_size, "cpu", span)
-    batches = DeviceBatches(device_corpus, sample_ints, window, True, cum_table, negative, seed=1)
-    for _ in batches.epoch():  # warm up (allocator, first-touch pages)
+def device_epoch(batches):
+    """Seconds of one epoch of :meth:`fill`."""
+    start = time.perf_counter()
+    for _ in batches.epoch():
         batches.fill()
-    best = math.inf
-    for _ in range(epochs):
-        start = time.perf_counter()
-        for _ in batches.epoch():
-            batches.fill()
-        best = min(best, time.perf_counter() - start)
-    return device_corpus.raw_words / best, device_corpus.num_spans, count_ops(batches)
+    return time.perf_counter() - start
 
 
-def time_numpy(corpus, sample_ints, epochs, window, batch_size):
-    rng = np.random.default_rng(1)
-    best = math.inf
-    for _ in range(epochs):
-        raw = 0
-        start = time.perf_counter()
-        for chunk in corpus.chunks():
-            ids, lengths = subsample(chunk.ids, chunk.sentence_lengths, sample_ints, rng)
-            windows = context_windows(ids, lengths, window, True, rng)
-            for _ in window_batches(windows, batch_size, rng):
-                pass
-            raw += chunk.raw_words
-        best = min(best, time.perf_counter() - start)
-    return raw / best
+def numpy_epoch(corpus, sample_ints, window, batch_size, rng):
+    """Seconds of one epoch of the numpy producer the device pipeline replaces."""
+    start = time.perf_counter()
+    for chunk in corpus.chunks():
+        ids, lengths = subsample(chunk.ids, chunk.sentence_lengths, sample_ints, rng)
+        windows = context_windows(ids, lengths, window, True, rng)
+        for _ in window_batches(windows, batch_size, rng):
+            pass
+    return time.perf_counter() - start
 
 
 def main(argv=None):
@@ -116,19 +105,27 @@ def main(argv=None):
     list(corpus.chunks())  # encode once: the timings below replay the encoded corpus, as later epochs do
     logger.info("%s: %i raw words, %i-word vocabulary, torch %s with %i threads",
                 args.corpus, words, vocab_size, torch.__version__, torch.get_num_threads())
-    print("| span S | steps per epoch | raw words/s, windows | raw words/s, windows + noise | ops per step |")
-    print("|---|---|---|---|---|")
+    print("| span S | steps per epoch | raw words/s, windows | raw words/s, windows + noise | numpy producer, same "
+          "rounds | ops per step (views apart) |")
+    print("|---|---|---|---|---|---|")
+    rng = np.random.default_rng(1)
     for span in args.spans:
-        bare, steps, _ = time_device(corpus, vocab_size, sample_ints, cum_table, span, args.epochs, args.window, 0)
-        rate, steps, ops = time_device(corpus, vocab_size, sample_ints, cum_table, span, args.epochs,
-                                       args.window, args.negative)
+        device_corpus = DeviceCorpus(corpus.chunks, vocab_size, "cpu", span)
+        bare = DeviceBatches(device_corpus, sample_ints, args.window, True, seed=1)
+        noisy = DeviceBatches(device_corpus, sample_ints, args.window, True, cum_table, args.negative, seed=1)
+        device_epoch(bare), device_epoch(noisy)  # warm up (allocator, first-touch pages)
+        best = collections.defaultdict(lambda: math.inf)
+        for _ in range(args.epochs):  # interleaved, so that all three see the same load on a shared machine
+            best["bare"] = min(best["bare"], device_epoch(bare))
+            best["noisy"] = min(best["noisy"], device_epoch(noisy))
+            if not args.skip_numpy:
+                best["numpy"] = min(best["numpy"], numpy_epoch(corpus, sample_ints, args.window, 16384, rng))
+        rate = {key: device_corpus.raw_words / seconds / 1e6 for key, seconds in best.items()}
+        ops = count_ops(noisy)
         launched = sum(n for name, n in ops.items() if name not in VIEW_OPS)
-        views = sum(ops.values()) - launched
-        print(f"| {span} | {steps} | {bare / 1e6:.1f}M | {rate / 1e6:.1f}M | {launched} (+{views} views) |", flush=True)
+        print(f"| {span} | {device_corpus.num_spans} | {rate['bare']:.1f}M | {rate['noisy']:.1f}M | "
+              f"{rate.get('numpy', math.nan):.1f}M | {launched} (+{sum(ops.values()) - launched}) |", flush=True)
     logger.info("ops of one step (negative=%i): %s", args.negative, dict(ops))
-    if not args.skip_numpy:
-        rate = time_numpy(corpus, sample_ints, args.epochs, args.window, 16384)
-        print(f"numpy producer (subsample -> context_windows -> window_batches): {rate / 1e6:.1f}M raw words/s")
     corpus.close()
 
 

@@ -10,7 +10,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from torchw2v.batching import context_windows, subsample
 from torchw2v.corpus import Chunk, EncodedCorpus
-from torchw2v.device_data import DeviceBatches, DeviceCorpus, WindowWorkspace, span_windows
+from torchw2v.device_data import DeviceBatches, DeviceCorpus, NoiseLookup, WindowWorkspace, span_windows
 from torchw2v.sampling import downsample_ints, keep_probabilities, noise_cum_table
 from torchw2v.torch_steps import NoiseSampler
 
@@ -238,6 +238,26 @@ def test_each_epoch_starts_at_the_first_span_whatever_ran_before():
     assert (batches.centers.numpy() >= 0).sum() > 50
 
 
+@pytest.mark.parametrize("counts", [
+    (1e6 / np.arange(1, 3001)).astype(np.int64) + 1,  # Zipf
+    np.array([7, 0, 0, 3, 0, 1]),  # zero counts: repeated table entries
+    np.concatenate([[10**12], np.ones(5000, np.int64)]),  # thousands of words in the last buckets: searchsorted
+])
+def test_noise_lookup_equals_searchsorted_on_gensims_table(counts):
+    table = noise_cum_table(counts, 0.75)
+    domain = int(table[-1])
+    edges = np.concatenate([table, table - 1, table + 1, [0, 1, domain - 1]]).astype(np.int64)
+    draws = np.concatenate([edges[(edges >= 0) & (edges < domain)],
+                            np.random.default_rng(0).integers(0, domain, 50000)])
+    draws = torch.as_tensor(draws)
+    expected = torch.searchsorted(torch.as_tensor(table.astype(np.int64)), draws)
+    lookup = NoiseLookup(table, "cpu", draws.shape)
+    assert lookup.guided == (len(counts) < 5000)
+    torch.testing.assert_close(lookup.lookup(draws, torch.empty_like(draws)), expected, rtol=0, atol=0)
+    plain = NoiseLookup(table, "cpu", draws.shape, guide=False)
+    torch.testing.assert_close(plain.lookup(draws, torch.empty_like(draws)), expected, rtol=0, atol=0)
+
+
 def test_an_empty_corpus_is_one_padding_span_carrying_its_raw_words():
     chunks = [Chunk(np.zeros(0, np.int32), np.zeros(0, np.int32), raw_words=9, sentences=3)]
     corpus = DeviceCorpus(lambda: chunks, 5, "cpu", span=8)
@@ -267,7 +287,9 @@ def test_a_step_launches_no_syncing_op_and_few_ops():
     assert not SYNCING_OPS & set(names), SYNCING_OPS & set(names)
     launched = [e.name for e in prof.events()
                 if e.cpu_parent is None and e.name.startswith("aten::") and e.name not in VIEW_OPS]
-    assert len(launched) / steps <= 23, sorted(set(launched))
+    # 22 for the windows, plus the noise lookup's: 1 with searchsorted (CUDA), 5 with the guide table (CPU)
+    assert batches.noise_lookup.guided and batches.noise_lookup.ops == 5
+    assert len(launched) / steps == 22 + 5, sorted(set(launched))
 
 
 def test_no_allocation_per_step():
@@ -313,6 +335,24 @@ def test_streamed_chunks_give_the_same_batches_as_the_resident_corpus(budget_spa
                 torch.testing.assert_close(x, y, rtol=0, atol=0)
     assert len(calls) == 2  # the streamed corpus reads the chunks once per epoch, the resident one never
     assert int(resident.effective_words) == int(streamed.effective_words) > 0
+
+
+def test_a_read_error_while_streaming_reaches_the_consumer():
+    chunks = synthetic_chunks(seed=15, sentences=300)
+    passes = []
+
+    def source():
+        passes.append(1)
+        for number, chunk in enumerate(chunks):
+            if len(passes) > 1 and number == 5:  # the scan passes, the epoch fails
+                raise OSError("corpus file vanished")
+            yield chunk
+
+    corpus = DeviceCorpus(source, 40, "cpu", span=32, budget_bytes=2 * 2 * 32 * 8)  # two spans per half
+    assert corpus.streamed
+    with pytest.raises(OSError, match="corpus file vanished"):
+        for _ in corpus.epoch():
+            pass
 
 
 def test_loads_an_encoded_corpus():

@@ -33,13 +33,13 @@ boundary lose some context (about ``2 * window / S`` of them; 0.06% at ``S = 163
 """
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from torchw2v.sampling import SAMPLE_INT_SCALE
-from torchw2v.torch_steps import NoiseSampler
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,9 @@ BYTES_PER_TOKEN = 8
 
 #: Default share of the device's free memory the resident corpus may take.
 DEFAULT_MEMORY_SHARE = 0.5
+
+#: Largest guide table of :class:`NoiseLookup` (bytes) and its largest row (table entries per bucket).
+_GUIDE_BYTES, _GUIDE_ROW = 1 << 28, 8
 
 #: Tokens per host-to-device copy when the whole corpus is loaded.
 _UPLOAD_TOKENS = 1 << 22
@@ -159,9 +162,9 @@ class DeviceCorpus:
     one padded with a *sentinel* id, ``vocab_size``, that is never kept). When the padded
     corpus fits in the memory budget it is copied to the device once. Otherwise it is
     streamed every epoch through two halves of a device buffer, each a *device chunk* of
-    whole spans: while the spans of one half train, the next device chunk is copied into
-    the other half, asynchronously on CUDA (from pinned host buffers allocated once, on a
-    side stream, ordered by events). Both modes give the same spans.
+    whole spans: while the spans of one half train, a thread reads the next device chunk and
+    copies it into the other half, asynchronously on CUDA (from pinned host buffers
+    allocated once, on a side stream, ordered by events). Both modes give the same spans.
 
     Parameters
     ----------
@@ -175,7 +178,8 @@ class DeviceCorpus:
     span : int
         Encoded tokens per step (``S``).
     memory_share : float, optional
-        Share of the device's free memory the corpus may take (CUDA only; elsewhere it fits).
+        Share of the device's free memory the corpus may take (CUDA only; elsewhere it fits),
+        measured when the corpus is loaded: load it after the weights and optimizer state.
     budget_bytes : int, optional
         The budget itself, overriding ``memory_share`` (e.g. to force streaming in a test).
 
@@ -277,7 +281,11 @@ class DeviceCorpus:
             piece.copy_(torch.from_numpy(host[:, :piece.shape[1]]))
 
     def _stage(self, packer, number):
-        """Fill device chunk ``number``'s half: from the host stream, asynchronously on CUDA."""
+        """Fill device chunk ``number``'s half from the host stream (on the corpus thread).
+
+        On CUDA: waits until the staging buffer's previous copy is done, packs the chunk into
+        it, and enqueues its copy on the side stream, after the steps that last read the half.
+        """
         half = number % 2
         staging = self._staging[half]
         target = self.storage[:, half * self._chunk_tokens:(half + 1) * self._chunk_tokens]
@@ -285,43 +293,52 @@ class DeviceCorpus:
             packer.fill(staging.numpy())
             target.copy_(staging)
             return
-        self._copied[half].synchronize()  # the previous copy out of this staging buffer (once per chunk)
+        self._copied[half].synchronize()
         packer.fill(staging.numpy())
-        with torch.cuda.stream(self._copy_stream):
-            self._copy_stream.wait_event(self._freed[half])  # the steps on this half's last chunk are done
+        with torch.cuda.device(self.device), torch.cuda.stream(self._copy_stream):
+            self._copy_stream.wait_event(self._freed[half])
             target.copy_(staging, non_blocking=True)
             self._copied[half].record(self._copy_stream)
+
+    def _span(self, index, half, first):
+        return Span(
+            index=index,
+            raw_words=int(self._raw_done[index] - (self._raw_done[index - 1] if index else 0)),
+            sentences=int(self._sentences_done[index] - (self._sentences_done[index - 1] if index else 0)),
+            raw_words_done=int(self._raw_done[index]),
+            sentences_done=int(self._sentences_done[index]),
+            offset=half * self._chunk_tokens + (index - first) * self.span,
+        )
 
     def epoch(self):
         """Yield the epoch's :class:`Span` objects in order, each once its tokens are (being) placed.
 
         The consumer must enqueue the span's work on the device before asking for the next
-        span: when streaming, a half of the buffer is refilled once the generator resumes
-        after the last span of the chunk it holds.
+        span. When streaming, a thread reads and packs the next device chunk and enqueues its
+        copy while the current one trains (the host waits only if that thread falls behind);
+        a half is refilled once the generator resumes after the last span of the chunk it holds.
         """
-        packer = _Packer(self._chunks(), self.vocab_size) if self.streamed else None
-        cuda = self.streamed and self.device.type == "cuda"
+        if not self.streamed:
+            for index in range(self.num_spans):
+                yield self._span(index, 0, 0)
+            return
+        packer = _Packer(self._chunks(), self.vocab_size)
+        cuda = self.device.type == "cuda"
         chunks = math.ceil(self.num_spans / self.chunk_spans)
-        if self.streamed:
-            self._stage(packer, 0)
-        for number in range(chunks):
-            half = number % 2 if self.streamed else 0
-            if self.streamed and number + 1 < chunks:
-                self._stage(packer, number + 1)
-            if cuda:
-                torch.cuda.current_stream(self.device).wait_event(self._copied[half])
-            first = number * self.chunk_spans
-            for index in range(first, min(first + self.chunk_spans, self.num_spans)):
-                yield Span(
-                    index=index,
-                    raw_words=int(self._raw_done[index] - (self._raw_done[index - 1] if index else 0)),
-                    sentences=int(self._sentences_done[index] - (self._sentences_done[index - 1] if index else 0)),
-                    raw_words_done=int(self._raw_done[index]),
-                    sentences_done=int(self._sentences_done[index]),
-                    offset=half * self._chunk_tokens + (index - first) * self.span,
-                )
-            if cuda:
-                self._freed[half].record(torch.cuda.current_stream(self.device))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="torchw2v-corpus") as pool:
+            staged = pool.submit(self._stage, packer, 0)
+            for number in range(chunks):
+                half = number % 2
+                staged.result()  # this chunk packed and its copy enqueued (or the thread's error raised)
+                if number + 1 < chunks:  # the other half's last steps are enqueued: refill it meanwhile
+                    staged = pool.submit(self._stage, packer, number + 1)
+                if cuda:
+                    torch.cuda.current_stream(self.device).wait_event(self._copied[half])
+                first = number * self.chunk_spans
+                for index in range(first, min(first + self.chunk_spans, self.num_spans)):
+                    yield self._span(index, half, first)
+                if cuda:
+                    self._freed[half].record(torch.cuda.current_stream(self.device))
 
 
 class WindowWorkspace:
@@ -443,6 +460,93 @@ def span_windows(tokens, keep_draws, thresholds, window, workspace=None, shrink_
     return ws.centers, ws.contexts, ws.slots[-1]
 
 
+class NoiseLookup:
+    """gensim's noise-word lookup, ``searchsorted(cum_table, r)`` (``bisect_left``), into a buffer.
+
+    On CPU, where a binary search per draw is slow (cache misses and branches, about 100 ns),
+    it reads a guide table instead, with the same result for every draw: the draws are cut
+    into buckets of ``2**shift`` values; ``start[b]`` counts the table entries below bucket
+    ``b`` and ``inside[b]`` lists the (at most a few) entries within it, padded with
+    ``cum_table[-1]``, so that the answer is ``start[b]`` plus how many of ``inside[b]`` are
+    below the draw: ``2 + 3 * row`` simple ops (gathers, compares and adds), ``row`` being
+    the most entries in a bucket (1 or 2 for gensim's tables of common vocabularies). Elsewhere (or when a bucket would
+    hold too many entries) it runs ``torch.searchsorted``, one kernel.
+
+    Parameters
+    ----------
+    cum_table : numpy.ndarray of uint32
+        From :func:`torchw2v.sampling.noise_cum_table`.
+    device : torch.device or str
+    shape : tuple of int
+        The shape of the draws each :meth:`lookup` gets (for the guide's buffers).
+    guide : bool, optional
+        Use the guide table (default: on CPU).
+
+    Attributes
+    ----------
+    guided : bool
+        Whether the guide table is used.
+    ops : int
+        Ops one :meth:`lookup` launches.
+
+    Examples
+    --------
+    >>> from torchw2v.sampling import noise_cum_table
+    >>> table = noise_cum_table(np.array([5, 1, 0, 3]), 1.0, domain=90)
+    >>> table.tolist()
+    [50, 60, 60, 90]
+    >>> draws = torch.tensor([0, 49, 50, 59, 60, 89])
+    >>> NoiseLookup(table, "cpu", (6,)).lookup(draws, torch.empty(6, dtype=torch.int64)).tolist()
+    [0, 0, 0, 1, 1, 3]
+    >>> torch.searchsorted(torch.as_tensor(table.astype(np.int64)), draws).tolist()
+    [0, 0, 0, 1, 1, 3]
+    """
+
+    def __init__(self, cum_table, device, shape, guide=None):
+        table = np.asarray(cum_table, dtype=np.int64)
+        if table.ndim != 1 or not len(table) or table[-1] < 1 or (np.diff(table) < 0).any():
+            raise ValueError("cum_table must be a non-empty nondecreasing table ending above 0 (noise_cum_table)")
+        device = torch.device(device)
+        self.domain = int(table[-1])
+        self.table = torch.as_tensor(table, device=device)
+        self.shift = max(0, self.domain.bit_length() - (len(table).bit_length() + 3))  # ~8 buckets per word
+        starts = np.searchsorted(table, np.arange((self.domain - 1 >> self.shift) + 2) << self.shift, side="left")
+        per_bucket = np.diff(starts)
+        row = max(1, int(per_bucket.max()))
+        if guide is None:
+            guide = device.type == "cpu"
+        self.guided = bool(guide) and row <= _GUIDE_ROW and len(per_bucket) * (1 + row) * 8 <= _GUIDE_BYTES
+        self.ops = 2 + 3 * row if self.guided else 1
+        if not self.guided:
+            return
+        # per bucket: the count of entries below it, and the entries inside it (padded: never below a draw),
+        # one 1-D column each (a 1-D gather is several times faster on CPU than a gather of short rows)
+        self._start = torch.as_tensor(starts[:-1], device=device)
+        self._inside = []
+        for j in range(row):
+            column = np.full(len(per_bucket), self.domain, dtype=np.int64)
+            has = per_bucket > j
+            column[has] = table[starts[:-1][has] + j]
+            self._inside.append(torch.as_tensor(column, device=device))
+        numel = int(np.prod(shape))
+        self._bucket = torch.empty(numel, dtype=torch.int64, device=device)
+        self._candidate = torch.empty(numel, dtype=torch.int64, device=device)
+        self._below = torch.empty(numel, dtype=torch.int64, device=device)  # 0 or 1, added without a cast
+
+    def lookup(self, draws, out):
+        """Write ``searchsorted(cum_table, draws)`` into ``out`` (int64, the shape of ``draws``) and return it."""
+        if not self.guided:
+            return torch.searchsorted(self.table, draws, out=out)
+        flat, result = draws.view(-1), out.view(-1)
+        torch.bitwise_right_shift(flat, self.shift, out=self._bucket)
+        torch.index_select(self._start, 0, self._bucket, out=result)
+        for column in self._inside:
+            torch.index_select(column, 0, self._bucket, out=self._candidate)
+            torch.lt(self._candidate, flat, out=self._below)
+            result.add_(self._below)
+        return out
+
+
 class DeviceBatches:
     """Fixed-shape batches of windows and noise words, made on the device span after span.
 
@@ -470,6 +574,8 @@ class DeviceBatches:
         Draw each center's reach uniformly in ``1..window`` (gensim's default), else ``window``.
     cum_table : numpy.ndarray of uint32, optional
         gensim's noise table (:func:`torchw2v.sampling.noise_cum_table`), for ``negative > 0``.
+        Noise words are drawn as :class:`torchw2v.torch_steps.NoiseSampler` draws them (a
+        uniform integer below ``cum_table[-1]``, looked up by :class:`NoiseLookup`).
     negative : int, optional
         Noise words per center slot (``K``).
     seed : int, optional
@@ -485,6 +591,8 @@ class DeviceBatches:
         Noise words drawn as gensim's ``bisect_left`` on its cumulative table.
     effective_words : torch.Tensor of int64, shape ()
         Kept words of all filled spans (reset with ``zero_()``).
+    noise_lookup : NoiseLookup or None
+        Turns the noise draws into words (with ``negative > 0``).
     generator : torch.Generator
         The device generator of every draw (register it with a CUDA graph that captures :meth:`fill`).
 
@@ -527,16 +635,14 @@ class DeviceBatches:
         self._reach = self._workspace.rows[2]
         self._reach.fill_(self.window)
         self.negative = int(negative)
+        self.generator = torch.Generator(device=device)
+        self.generator.manual_seed(int(seed))
         if self.negative:
-            noise = NoiseSampler(cum_table, device, seed)
-            self.generator = noise.generator
-            self._noise_table, self._noise_domain = noise.table, noise.domain
+            self.noise_lookup = NoiseLookup(cum_table, device, (span, self.negative))
             self._noise_draws = torch.empty((span, self.negative), dtype=torch.int64, device=device)
             self.negatives = torch.empty((span, self.negative), dtype=torch.int64, device=device)
         else:
-            self.generator = torch.Generator(device=device)
-            self.generator.manual_seed(int(seed))
-            self.negatives = None
+            self.noise_lookup, self.negatives = None, None
         self.centers, self.contexts = self._workspace.centers, self._workspace.contexts
         self.effective_words = torch.zeros((), dtype=torch.int64, device=device)
 
@@ -552,8 +658,8 @@ class DeviceBatches:
         _, _, kept = span_windows(ws.rows, self._keep_draws, self.thresholds, self.window, ws, self.shrink_windows)
         self.effective_words.add_(kept)
         if self.negative:
-            self._noise_draws.random_(0, self._noise_domain, generator=self.generator)
-            torch.searchsorted(self._noise_table, self._noise_draws, out=self.negatives)
+            self._noise_draws.random_(0, self.noise_lookup.domain, generator=self.generator)
+            self.noise_lookup.lookup(self._noise_draws, out=self.negatives)
 
     def epoch(self):
         """Yield the epoch's :class:`Span` objects; call :meth:`fill` (or replay it) once per span.
