@@ -20,11 +20,15 @@ CONFIGS = [dict(sg=1), dict(sg=0), dict(sg=0, cbow_mean=0, hs=1), dict(sg=1, hs=
            dict(sg=1, optimizer="adam")]
 
 
-def _train(**kwargs):
+def _train(report_delay=1.0, **kwargs):
     settings = dict(vector_size=16, min_count=5, epochs=2, workers=1, seed=1, device="cpu", cpu_kernel="torch",
-                    batch_size=512, compute_loss=True)
+                    batch_size=512)
     settings.update(kwargs)
-    return TorchWord2Vec(LEE, **settings)
+    model = TorchWord2Vec(**settings)
+    model.build_vocab(LEE)
+    model.train(LEE, total_examples=model.corpus_count, epochs=model.epochs, compute_loss=True,
+                report_delay=report_delay)
+    return model
 
 
 @pytest.mark.parametrize("settings", CONFIGS, ids=lambda s: "-".join(f"{k}{v}" for k, v in s.items()))
@@ -58,6 +62,7 @@ def test_no_step_waits_for_the_device(monkeypatch, settings):
 
 @pytest.mark.parametrize("settings", CONFIGS[:3], ids=["sg", "cbow", "cbow-sum-hs"])
 def test_every_step_of_an_epoch_sees_the_same_shapes(settings):
+    """The same ops on the same shapes at every step: a CUDA graph can capture the step."""
     model = _train(epochs=1, **settings)
     from torchw2v.config import TrainingConfig
     from torchw2v.corpus import EncodedCorpus
@@ -70,13 +75,14 @@ def test_every_step_of_an_epoch_sees_the_same_shapes(settings):
                             model.huffman)
     steps = TorchSteps(config, TorchWeights.allocate(model.wv.vectors, model.syn1neg, model.syn1, "cpu"), tables)
     corpus = EncodedCorpus(LEE, model.wv.key_to_index, chunk_words=10_000)
-    signatures = set()
+    signatures = []
     for _ in steps.epoch(corpus):
         with _ShapeRecorder() as recorder:
             steps.run(0.01)
-        signatures.add(tuple(recorder.calls))
+        signatures.append(tuple(recorder.calls))
     corpus.close()
-    assert len(signatures) == 1
+    # after the first step, which allocates the update rule's buffers (before a graph is captured)
+    assert len(signatures) >= 3 and len(set(signatures[1:])) == 1
 
 
 class _ShapeRecorder(TorchDispatchMode):

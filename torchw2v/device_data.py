@@ -673,3 +673,11 @@ class DeviceBatches:
                 self._cursor.fill_(slot)
             yield span
             self._next_slot = (slot + 1) % self._storage_spans.shape[1]
+
+    def save_cursor(self):
+        """The device cursor's value (a copy), for warm-up runs that must not move on (graph capture)."""
+        return self._cursor.clone()
+
+    def restore_cursor(self, saved):
+        """Point the cursor back at a value from :meth:`save_cursor`."""
+        self._cursor.copy_(saved)
