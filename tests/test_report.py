@@ -4,6 +4,7 @@ from gensim.models import Word2Vec
 from gensim.test.utils import common_texts, datapath
 
 from torchw2v.cli import load_word_vectors, main
+from torchw2v.datasets import lee_corpus
 from torchw2v.report import score_vectors, worked_analogies, write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -12,7 +13,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
-    return write_report(None, folder, with_gensim=False, epochs=2, vector_size=24, workers=1, device="cpu", seed=3)
+    return write_report(lee_corpus(), folder, with_gensim=False, epochs=2, vector_size=24, workers=1, device="cpu", seed=3)
 
 
 def test_report_folder_has_markdown_figures_and_model(report):
@@ -22,7 +23,7 @@ def test_report_folder_has_markdown_figures_and_model(report):
         assert path.read_bytes().startswith(PNG_SIGNATURE)
     text = report.markdown.read_text()
     for section in ("# torchw2v training report", "## Quality of the word vectors", "## Nearest neighbours",
-                    "## Analogies (3CosAdd)", "![", "embedded default corpus", "59,890 words"):
+                    "## Analogies (3CosAdd)", "![", "lee_background.cor", "59,890 words"):
         assert section in text
     assert "torchw2v and gensim" not in text and report.comparison is None
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from torchw2v import __version__
-from torchw2v.comparison import LOG_FORMAT, compare, format_table, open_corpus
+from torchw2v.comparison import LOG_FORMAT, compare, format_table
+from torchw2v.corpus import open_corpus
+from torchw2v.datasets import resolve_corpus
 from torchw2v.export import VECTOR_KINDS
 from torchw2v.evaluation import NEIGHBOUR_WORDS
 
@@ -130,10 +132,11 @@ def _option_dest(flag: str) -> str:
 
 def _corpus_argument(parser: argparse.ArgumentParser, required: bool) -> None:
     """Add the ``CORPUS`` positional argument."""
-    default = ("(default: the small embedded corpus gensim bundles, lee_background.cor)" if not required else "")
+    default = ("(default: the best available corpus: text8 if it is on this machine or can be downloaded, else the "
+               "sample of text8 packaged with torchw2v, its first 2,000,000 words)" if not required else "")
     parser.add_argument(
         "corpus", nargs=None if required else "?", metavar="CORPUS", type=_existing_file,
-        help="corpus file, plain, .gz or .bz2: either text8 format (one line of space-separated words) or one "
+        help="corpus file, plain, .gz, .bz2 or .xz: either text8 format (one line of space-separated words) or one "
         f"sentence a line; or the word text8 (found locally, in the cache, or downloaded) {default}".rstrip(),
     )
 
@@ -224,7 +227,7 @@ def _run_train(args: argparse.Namespace) -> int:
         kwargs["distributed"] = True
         kwargs.update({name: getattr(args, name) for name in ("sync_words", "dist_timeout")
                        if getattr(args, name) is not None})
-    model = TorchWord2Vec(open_corpus(args.corpus), compute_loss=args.compute_loss, **kwargs)
+    model = TorchWord2Vec(open_corpus(resolve_corpus(args.corpus).path), compute_loss=args.compute_loss, **kwargs)
     model.save(args.out)
     if get_world_size_and_rank()[1] != 0:
         return 0  # rank 0 writes the files
@@ -322,12 +325,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``torchw2v report``."""
-    parser.add_argument(
-        "corpus", nargs="?", metavar="CORPUS", type=_existing_file,
-        help="corpus file, plain, .gz or .bz2, text8 format or one sentence a line; or the word text8 "
-        "(default: the best available corpus: text8 if it is on this machine or can be downloaded, else the small "
-        "embedded corpus gensim bundles, lee_background.cor)",
-    )
+    _corpus_argument(parser, required=False)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="the report folder: report.md, the PNG figures and the trained model")
     _add_training_options(parser, "Passed to both TorchWord2Vec and gensim's Word2Vec unless marked torchw2v "
@@ -340,14 +338,9 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_report(args: argparse.Namespace) -> int:
     """Run ``torchw2v report``: train, compare, evaluate and write the report folder."""
-    from torchw2v.datasets import best_available_corpus
     from torchw2v.report import write_report
 
-    corpus = args.corpus
-    if corpus is None:
-        path, is_text8 = best_available_corpus()
-        corpus = str(path) if is_text8 else None
-    result = write_report(corpus, args.out, with_gensim=not args.no_gensim, limit_words=args.limit_words,
+    result = write_report(args.corpus, args.out, with_gensim=not args.no_gensim, limit_words=args.limit_words,
                           verbose=args.verbose, **_training_kwargs(args))
     if result.comparison is not None:
         print(format_table(result.comparison), end="")

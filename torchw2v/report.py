@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from torchw2v import figures
-from torchw2v.comparison import ANALOGY_RESTRICT_VOCAB, PathLike, compare, format_table, open_corpus
-from torchw2v.datasets import default_corpus, text8_path
+from torchw2v.comparison import ANALOGY_RESTRICT_VOCAB, PathLike, compare, format_table
+from torchw2v.corpus import open_corpus
+from torchw2v.datasets import resolve_corpus
 from torchw2v.evaluation import NEIGHBOUR_WORDS, analogies, find_words, nearest_neighbours, word_pairs
 from torchw2v.export import VECTOR_KINDS
 from torchw2v.vocab import scan_vocab
@@ -145,15 +145,6 @@ def neighbours_table(neighbours: dict[str, list[tuple[str, float]]]) -> list[str
         f"| {word} | {', '.join(f'{n} ({c:.2f})' for n, c in found)} |" for word, found in neighbours.items()]
 
 
-def _resolve_corpus(corpus: PathLike | None) -> tuple[str, bool]:
-    """The corpus file and whether it is the embedded default."""
-    if corpus is None:
-        return default_corpus(), True
-    if os.fspath(corpus) == "text8":
-        return os.fspath(text8_path()), False
-    return os.fspath(corpus), False
-
-
 def _percent(value: float) -> str:
     return "–" if math.isnan(value) else f"{value:.1%}"
 
@@ -170,16 +161,13 @@ def _scores_table(scores: list[VectorScores]) -> list[str]:
     return lines
 
 
-def _markdown(corpus_path, is_default, model, scores, neighbours, worked, comparison, figure_paths) -> str:
+def _markdown(corpus, model, scores, neighbours, worked, comparison, figure_paths) -> str:
     """The text of ``report.md``."""
     settings = ", ".join(f"{name}={getattr(model, name)!r}" for name in (
         "sg", "hs", "negative", "vector_size", "window", "min_count", "sample", "epochs", "alpha", "optimizer"))
-    corpus = f"`{corpus_path}`"
-    if is_default:
-        corpus += " (the small embedded default corpus gensim bundles: a smoke test, not a benchmark)"
     lines = [
         "# torchw2v training report", "",
-        f"Corpus: {corpus}, {model.corpus_total_words:,} words, vocabulary {len(model.wv):,} words "
+        f"Corpus: {corpus.description}, {model.corpus_total_words:,} words, vocabulary {len(model.wv):,} words "
         f"(min_count {model.effective_min_count}).", "",
         f"Settings: `{settings}`, device `{model.device}`.", "",
     ]
@@ -232,15 +220,15 @@ def write_report(corpus: PathLike | None, out_dir: PathLike, *, with_gensim: boo
 
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    corpus_path, is_default = _resolve_corpus(corpus)
+    corpus = resolve_corpus(corpus)
     model_path = folder / MODEL_FILE
     settings = {**word2vec_kwargs, "compute_loss": True}
     comparison = None
     if with_gensim:
-        comparison = compare(None if is_default else corpus_path, limit_words=limit_words, verbose=verbose,
+        comparison = compare(corpus.path, limit_words=limit_words, verbose=verbose,
                              save_model=model_path, **settings)
     else:
-        TorchWord2Vec(open_corpus(corpus_path, limit_words=limit_words), **settings).save(model_path)
+        TorchWord2Vec(open_corpus(corpus.path, limit_words=limit_words), **settings).save(model_path)
     model = TorchWord2Vec.load(model_path, device="cpu")
 
     logger.info("evaluating the word vectors")
@@ -250,7 +238,7 @@ def write_report(corpus: PathLike | None, out_dir: PathLike, *, with_gensim: boo
     worked = worked_analogies(model.wv)
 
     logger.info("drawing the figures")
-    raw_counts = scan_vocab(open_corpus(corpus_path, limit_words=limit_words), progress_per=10**9).raw_vocab
+    raw_counts = scan_vocab(open_corpus(corpus.path, limit_words=limit_words), progress_per=10**9).raw_vocab
     curve = model.loss_curve
     pairs = word_pairs(model.wv)
     figure_paths = {
@@ -264,7 +252,7 @@ def write_report(corpus: PathLike | None, out_dir: PathLike, *, with_gensim: boo
     except ValueError as error:  # fewer than 3 of the words in a small vocabulary
         logger.warning("no PCA figure: %s", error)
     markdown = folder / "report.md"
-    markdown.write_text(_markdown(corpus_path, is_default, model, scores, neighbours, worked, comparison,
+    markdown.write_text(_markdown(corpus, model, scores, neighbours, worked, comparison,
                                   figure_paths), encoding="utf-8")
     logger.info("wrote %s", markdown)
     return ReportResult(folder, markdown, figure_paths, scores, comparison)
