@@ -3,9 +3,11 @@ import pytest
 from gensim.models import Word2Vec
 from gensim.test.utils import common_texts, datapath
 
-from torchw2v.cli import load_word_vectors, main
+from torchw2v.cli import main
 from torchw2v.datasets import lee_corpus
-from torchw2v.report import score_vectors, worked_analogies, write_report
+from torchw2v.evaluation import evaluate
+from torchw2v.report import neighbours_table, worked_analogies, write_report
+from torchw2v.vector_files import load_word_vectors
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -22,20 +24,22 @@ def test_report_folder_has_markdown_figures_and_model(report):
     for path in report.figures.values():
         assert path.read_bytes().startswith(PNG_SIGNATURE)
     text = report.markdown.read_text()
-    for section in ("# torchw2v training report", "## Quality of the word vectors", "## Nearest neighbours",
-                    "## Analogies (3CosAdd)", "![", "lee_background.cor", "59,890 words"):
+    for section in ("# torchw2v training report\n\n**Verdict.** On `", "## Machine and versions",
+                    "## Quality of the word vectors", "## Nearest neighbours", "## Analogies (3CosAdd)", "![",
+                    "lee_background.cor", "59,890 words × 2 epochs", "CPU core", "gensim 4.", "Python 3."):
         assert section in text
-    assert "torchw2v and gensim" not in text and report.comparison is None
+    assert "## torchw2v and gensim" not in text and "side by side" not in text and report.comparison is None
+    assert "gensim was not trained for comparison" in text
 
 
 def test_report_scores_input_average_and_concatenated_vectors(report):
     from torchw2v import TorchWord2Vec
 
     model = TorchWord2Vec.load(report.folder / "model.tw2v", device="cpu")
-    assert [s.kind for s in report.scores] == ["input", "average", "concat"]
-    assert report.scores[0] == score_vectors(model.wv, "input")
-    assert report.scores[1] == score_vectors(model.keyed_vectors("average"), "average")
-    assert all(s.wordsim_pairs_total == 353 and 0 < s.wordsim_pairs < 353 for s in report.scores)
+    assert list(report.scores) == ["input", "average", "concat"]
+    assert report.scores["input"] == evaluate(model.wv, restrict_vocab=30000)
+    assert report.scores["average"] == evaluate(model.keyed_vectors("average"), restrict_vocab=30000)
+    assert all(s.wordsim_pairs_total == 353 and 0 < s.wordsim_pairs < 353 for s in report.scores.values())
     assert len(model.loss_curve.words) > 0  # the loss is always recorded for the figure
 
 
@@ -47,13 +51,25 @@ def test_worked_analogies_answer_with_most_similar():
                        model.wv.most_similar(positive=["graph", "user"], negative=["trees"], topn=2)]
 
 
+def test_neighbours_table_puts_the_sides_in_columns():
+    table = neighbours_table({"torchw2v": {"king": [("queen", 0.75)]},
+                              "gensim": {"king": [("prince", 0.7)], "paris": [("rome", 0.6)]}})
+    assert table == ["| word | torchw2v | gensim |", "|---|---|---|", "| king | queen (0.75) | prince (0.70) |",
+                     "| paris | not in the vocabulary | rome (0.60) |"]
+
+
 def test_report_command_with_gensim_prints_table_and_folder(tmp_path, capsys):
     argv = ["report", datapath("lee_background.cor"), "--out", str(tmp_path / "r"), "--epochs", "1",
             "--vector-size", "16", "--workers", "1", "--device", "cpu"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "| words/s |" in out and f"report written to {tmp_path / 'r' / 'report.md'}" in out
-    assert "## torchw2v and gensim, same corpus and settings" in (tmp_path / "r" / "report.md").read_text()
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "## torchw2v and gensim, same corpus and settings" in text
+    assert "as fast as gensim** (" in text and "its peak memory** (" in text
+    assert "| word | torchw2v | gensim |" in text and "| gensim, input vectors |" in text
+    assert sorted(path.name for path in (tmp_path / "r").iterdir()) == [
+        "frequency.png", "gensim-vectors.bin", "loss.png", "model.tw2v", "report.md", "wordsim353.png"]
 
 
 def test_evaluate_command_on_a_model_and_on_word2vec_files(report, tmp_path, capsys):
@@ -66,13 +82,13 @@ def test_evaluate_command_on_a_model_and_on_word2vec_files(report, tmp_path, cap
     assert f"| {pairs} Spearman |" in out and "67% of pairs" in out
     assert "| the |" in out and "notaword" not in out
     text_vectors = tmp_path / "v.txt"
-    load_word_vectors(model_path, "concat").save_word2vec_format(str(text_vectors))
+    load_word_vectors(model_path, kind="concat").save_word2vec_format(str(text_vectors))
     assert load_word_vectors(str(text_vectors)).vector_size == 48
     binary = tmp_path / "v.bin"
     load_word_vectors(model_path).save_word2vec_format(str(binary), binary=True)
     assert main(["evaluate", str(binary), "--neighbours"]) == 0
     assert "24 dimensions" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="not a torchw2v model"):
+    with pytest.raises(ValueError, match="is not a word2vec text file"):
         load_word_vectors(str(pairs))
 
 

@@ -25,10 +25,14 @@ from typing import Any, Union
 from torchw2v.corpus import open_corpus
 from torchw2v.datasets import resolve_corpus
 from torchw2v.evaluation import Evaluation, evaluate
+from torchw2v.progress import show_progress
 
 logger = logging.getLogger(__name__)
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+DEFAULT_EPOCHS = 5
+"""gensim's (and TorchWord2Vec's) default number of epochs."""
 
 ANALOGY_RESTRICT_VOCAB = 30000
 """``restrict_vocab`` of the analogy evaluation of both sides."""
@@ -64,11 +68,13 @@ class SideResult:
         Peak resident memory of the child process by the end of training, in MiB.
     evaluation : Evaluation
         Quality of the trained vectors.
+    device : str, optional
+        Where the model trained (``"cpu"`` for gensim).
 
     Examples
     --------
     >>> from torchw2v.evaluation import Evaluation
-    >>> side = SideResult("gensim", 2.0, 1000, 5, 50, 100.0, 120.0, Evaluation(0.6, 0.6, 0.1, 0.3, 10))
+    >>> side = SideResult("gensim", 2.0, 1000, 5, 50, 100.0, 120.0, Evaluation(0.6, 0.6, 340, 353, 0.3, 0.3, 10))
     >>> side.words_per_second
     2500.0
     """
@@ -81,6 +87,7 @@ class SideResult:
     import_rss_mib: float
     peak_rss_mib: float
     evaluation: Evaluation
+    device: str = "cpu"
 
     @property
     def words_per_second(self) -> float:
@@ -129,6 +136,7 @@ class _SideJob:
     verbose: bool
     save_model: str | None = None
     save_vectors: str | None = None
+    progress: str | None = None
 
 
 def _peak_rss_mib() -> float:
@@ -169,7 +177,8 @@ def _run_side(job: _SideJob) -> SideResult:
 
     logger.info("%s: training on %s with %s", job.side, job.corpus_path, job.kwargs)
     start = time.perf_counter()
-    model = model_class(corpus, **job.kwargs)
+    with show_progress(job.side, job.kwargs.get("epochs", DEFAULT_EPOCHS), job.progress, gensim_info=job.verbose):
+        model = model_class(corpus, **job.kwargs)
     wall_seconds = time.perf_counter() - start
     peak_rss_mib = _peak_rss_mib()
     logger.info("%s: trained in %.1f s, peak RSS %.0f MiB; evaluating", job.side, wall_seconds, peak_rss_mib)
@@ -187,6 +196,7 @@ def _run_side(job: _SideJob) -> SideResult:
         import_rss_mib=import_rss_mib,
         peak_rss_mib=peak_rss_mib,
         evaluation=evaluate(model.wv, restrict_vocab=ANALOGY_RESTRICT_VOCAB),
+        device=str(getattr(model, "device", "cpu")),
     )
 
 
@@ -203,6 +213,7 @@ def compare(
     verbose: bool = False,
     save_model: PathLike | None = None,
     save_gensim_vectors: PathLike | None = None,
+    progress: str | None = None,
     **word2vec_kwargs: Any,
 ) -> ComparisonResult:
     """Train TorchWord2Vec and gensim's Word2Vec on the same corpus and measure both.
@@ -226,6 +237,9 @@ def compare(
     save_gensim_vectors : str or os.PathLike, optional
         Save gensim's trained word vectors there, in word2vec binary format
         (``KeyedVectors.load_word2vec_format(path, binary=True)`` reads them back).
+    progress : {"bar", "log"}, optional
+        Show each side's training progress as a bar per epoch or as log lines (see
+        :mod:`torchw2v.progress`); by default the log shows what the loggers' levels let through.
     **word2vec_kwargs
         Settings for both constructors, e.g. ``sg=1, epochs=5``; those not given keep their defaults,
         which are the same on both sides. ``device``, ``batch_size``, ``dtype`` and ``progress_bar``
@@ -266,8 +280,8 @@ def compare(
     for side, kwargs in (("torchw2v", word2vec_kwargs), ("gensim", gensim_kwargs)):
         logger.info("starting a fresh process for %s", side)
         paths = {name: os.fspath(path) for name, path in saves[side].items() if path is not None}
-        results[side] = _run_in_fresh_process(
-            _SideJob(side, corpus.path, limit_words, dict(kwargs), torchw2v_log_level, verbose, **paths))
+        results[side] = _run_in_fresh_process(_SideJob(side, corpus.path, limit_words, dict(kwargs),
+                                                       torchw2v_log_level, verbose, progress=progress, **paths))
         logger.info("%s: %.0f words/s", side, results[side].words_per_second)
     return ComparisonResult(
         corpus_path=corpus.path,
@@ -311,7 +325,7 @@ def format_table(result: ComparisonResult) -> str:
     Examples
     --------
     >>> from torchw2v.evaluation import Evaluation
-    >>> side = SideResult("gensim", 2.0, 1000, 5, 50, 100.0, 120.0, Evaluation(0.6, 0.6, 0.1, 0.3, 10))
+    >>> side = SideResult("gensim", 2.0, 1000, 5, 50, 100.0, 120.0, Evaluation(0.6, 0.6, 340, 353, 0.3, 0.3, 10))
     >>> result = ComparisonResult("corpus.txt", "`corpus.txt`", None, {"sg": 1}, side, side)
     >>> print(format_table(result).splitlines()[4])
     | words/s | 2,500 | 2,500 | 1.00× |
