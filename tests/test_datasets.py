@@ -131,3 +131,18 @@ def test_text8_sample_is_the_first_two_million_words_of_text8():
         assert head[:len(data)] == data and head[len(data):] == b" "
     sentences = open_corpus(datasets.text8_sample())
     assert sum(map(len, sentences)) == 2_000_000
+
+
+def test_the_text8_sample_is_package_data():
+    """setup.cfg's package_data (wheels) and MANIFEST.in (source distributions) both take the sample."""
+    import configparser
+    import fnmatch
+
+    root = Path(__file__).resolve().parents[1]
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    patterns = [pattern.strip() for pattern in config["options.package_data"]["torchw2v"].split(",")]
+    relative = datasets.text8_sample().relative_to(root / "torchw2v").as_posix()
+    assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns)
+    manifest = (root / "MANIFEST.in").read_text().split()
+    assert any(fnmatch.fnmatch(f"torchw2v/{relative}", pattern) for pattern in manifest)

@@ -15,7 +15,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
-    return write_report(lee_corpus(), folder, with_gensim=False, epochs=2, vector_size=24, workers=1, device="cpu", seed=3)
+    return write_report(lee_corpus(), folder, with_gensim=False, epochs=2, vector_size=24, workers=1, device="cpu",
+                        seed=3)
 
 
 def test_report_folder_has_markdown_figures_and_model(report):
@@ -24,7 +25,7 @@ def test_report_folder_has_markdown_figures_and_model(report):
     for path in report.figures.values():
         assert path.read_bytes().startswith(PNG_SIGNATURE)
     text = report.markdown.read_text()
-    for section in ("# torchw2v training report\n\n**Verdict.** On `", "## Machine and versions",
+    for section in ("# torchw2v training report\n\n**Verdict.** torchw2v trained at ", "## Machine and versions",
                     "## Quality of the word vectors", "## Nearest neighbours", "## Analogies (3CosAdd)", "![",
                     "lee_background.cor", "59,890 words × 2 epochs", "CPU core", "gensim 4.", "Python 3."):
         assert section in text
@@ -45,8 +46,8 @@ def test_report_scores_input_average_and_concatenated_vectors(report):
 
 def test_worked_analogies_answer_with_most_similar():
     model = Word2Vec(common_texts, min_count=1, vector_size=8, seed=1, workers=1)
-    (expression, answers), = worked_analogies(model.wv, examples=((("graph", "user"), ("trees",)),), topn=2)
-    assert expression == "graph - trees + user"
+    (expression, answers), = worked_analogies(model.wv, examples=((("graph", "user"), ("trees",), "eps"),), topn=2)
+    assert expression == "graph - trees + user = eps?"
     assert answers == [(w, pytest.approx(s)) for w, s in
                        model.wv.most_similar(positive=["graph", "user"], negative=["trees"], topn=2)]
 
@@ -66,7 +67,7 @@ def test_report_command_with_gensim_prints_table_and_folder(tmp_path, capsys):
     assert "| words/s |" in out and f"report written to {tmp_path / 'r' / 'report.md'}" in out
     text = (tmp_path / "r" / "report.md").read_text()
     assert "## torchw2v and gensim, same corpus and settings" in text
-    assert "as fast as gensim** (" in text and "its peak memory** (" in text
+    assert "as fast as gensim** with **" in text and "its peak memory**, and its word vectors score" in text
     assert "| word | torchw2v | gensim |" in text and "| gensim, input vectors |" in text
     assert sorted(path.name for path in (tmp_path / "r").iterdir()) == [
         "frequency.png", "gensim-vectors.bin", "loss.png", "model.tw2v", "report.md", "wordsim353.png"]
@@ -98,3 +99,31 @@ def test_report_help_is_complete(capsys):
     help_text = " ".join(capsys.readouterr().out.split())
     for option in ("CORPUS", "--out", "--no-gensim", "--limit-words", "--sg", "--optimizer", "best available corpus"):
         assert option in help_text
+
+
+@pytest.mark.parametrize("ours, phrase", [((0.45, 0.085), "score as gensim's do"),
+                                          ((0.50, 0.100), "score higher than gensim's"),
+                                          ((0.40, 0.050), "score lower than gensim's"),
+                                          ((0.50, 0.050), "score differently from gensim's")])
+def test_verdict_states_speed_memory_and_quality_against_gensim(ours, phrase):
+    import math
+    from types import SimpleNamespace
+
+    from torchw2v.comparison import ComparisonResult, SideResult
+    from torchw2v.datasets import ResolvedCorpus
+    from torchw2v.evaluation import Evaluation
+    from torchw2v.report import _verdict
+
+    def side(name, seconds, rss, spearman, accuracy):
+        return SideResult(name, seconds, 2_000_000, 5, 21_681, 116.0, rss,
+                          Evaluation(spearman, spearman, 303, 353, accuracy, math.nan, 8_995))
+
+    comparison = ComparisonResult("s.xz", "the sample", None, {"sg": 1}, side("torchw2v", 25.0, 180.0, *ours),
+                                  side("gensim", 50.0, 150.0, 0.44, 0.08))
+    model = SimpleNamespace(corpus_total_words=2_000_000, epochs=5, sg=1, negative=5, hs=0, vector_size=100,
+                            window=5, min_count=5, sample=0.001, alpha=0.025, workers=3)
+    text = _verdict(ResolvedCorpus("s.xz", "the sample"), model, comparison, {}, None)
+    assert text.startswith("**Verdict.** torchw2v trained **2.00× as fast as gensim** with **1.20× its peak memory**, "
+                           f"and its word vectors {phrase}: WordSim-353 Spearman {ours[0]:.3f} against 0.440 (")
+    assert "Corpus: the sample; 2,000,000 words × 5 epochs. Settings: skip-gram with negative sampling" in text
+    assert "400,000 against 200,000 words/s (25.0 s against 50.0 s" in text and "180 against 150 MiB" in text

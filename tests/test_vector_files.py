@@ -3,7 +3,7 @@ import pickle
 
 import numpy as np
 import pytest
-from gensim.models import KeyedVectors, Word2Vec
+from gensim.models import Word2Vec
 from gensim.test.utils import common_texts
 
 from torchw2v import TorchWord2Vec

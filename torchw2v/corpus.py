@@ -64,9 +64,9 @@ def _decode(data, path, offset, line=None):
     try:
         return data.decode("utf8")
     except UnicodeDecodeError as error:
-        where = f"line {line:,}, byte {offset + error.start:,}" if line is not None else f"byte {offset + error.start:,}"
-        raise CorpusReadError(f"{path}: {where} is not UTF-8 text ({error.reason}: {error.object[error.start:error.end]!r})"
-                              ) from None
+        where = f"byte {offset + error.start:,}" if line is None else f"line {line:,}, byte {offset + error.start:,}"
+        bad = error.object[error.start:error.end]
+        raise CorpusReadError(f"{path}: {where} is not UTF-8 text ({error.reason}: {bad!r})") from None
 
 
 def _read_failed(path, error, offset, line=None):

@@ -46,12 +46,16 @@ from torchw2v.vocab import scan_vocab
 logger = logging.getLogger(__name__)
 
 ANALOGY_EXAMPLES = (
-    (("paris", "italy"), ("france",)),
-    (("king", "woman"), ("man",)),
-    (("berlin", "japan"), ("germany",)),
-    (("walking", "swam"), ("walked",)),
+    (("paris", "italy"), ("france",), "rome"),
+    (("king", "woman"), ("man",), "queen"),
+    (("berlin", "japan"), ("germany",), "tokyo"),
+    (("france", "berlin"), ("paris",), "germany"),
+    (("brother", "she"), ("he",), "sister"),
 )
-"""Worked analogies ``(positive, negative)``: paris - france + italy, king - man + woman, ..."""
+"""Worked analogies ``(positive, negative, expected)``: paris - france + italy = rome, ..."""
+
+SIMILAR_QUALITY = (0.02, 0.01)
+"""The verdict says the vectors match gensim's when WordSim-353 and analogy accuracy differ by at most these."""
 
 MODEL_FILE = "model.tw2v"
 """Name of the saved model in the report folder."""
@@ -92,19 +96,19 @@ class ReportResult:
 
 
 def worked_analogies(wv, examples=ANALOGY_EXAMPLES, topn: int = 3) -> list[tuple[str, list[tuple[str, float]]]]:
-    """Answer each ``(positive, negative)`` example with 3CosAdd (``most_similar``).
+    """Answer each ``(positive, negative, expected)`` example with 3CosAdd (``most_similar``).
 
-    Returns ``(expression, answers)`` pairs, such as ``("paris - france + italy", [("rome", 0.71), ...])``;
+    Returns ``(expression, answers)`` pairs, such as ``("paris - france + italy = rome?", [("rome", 0.71), ...])``;
     an example with a word outside the vocabulary gets no answers.
 
     >>> from gensim.models import Word2Vec
     >>> from gensim.test.utils import common_texts
     >>> worked_analogies(Word2Vec(common_texts, min_count=1).wv)[0]
-    ('paris - france + italy', [])
+    ('paris - france + italy = rome?', [])
     """
     results = []
-    for positive, negative in examples:
-        expression = f"{positive[0]} - {' - '.join(negative)} + {' + '.join(positive[1:])}"
+    for positive, negative, expected in examples:
+        expression = f"{positive[0]} - {' - '.join(negative)} + {' + '.join(positive[1:])} = {expected}?"
         found = find_words(wv, [*positive, *negative])
         if len(found) < len(positive) + len(negative):
             results.append((expression, []))
@@ -210,28 +214,40 @@ def _settings_text(model) -> str:
 
 def _verdict(corpus: ResolvedCorpus, model, comparison: ComparisonResult | None, scores: dict[str, Evaluation],
              train_seconds: float | None) -> str:
-    """The report's opening paragraph."""
-    head = (f"**Verdict.** On {corpus.description} ({model.corpus_total_words:,} words × {model.epochs} epochs; "
-            f"{_settings_text(model)}), ")
+    """The report's opening paragraph: the finding first, then corpus, settings and the numbers behind it."""
+    run = (f"Corpus: {corpus.description}; {model.corpus_total_words:,} words × {model.epochs} epochs. "
+           f"Settings: {_settings_text(model)}.")
+    load = f" Measured on {os.cpu_count()} CPU cores" + (
+        f" at load average {os.getloadavg()[0]:.1f}, shared with other jobs: speed varies from run to run."
+        if hasattr(os, "getloadavg") else ".")
     if comparison is None:
         words_per_second = model.corpus_total_words * model.epochs / train_seconds
-        return head + (
-            f"torchw2v trained at {words_per_second:,.0f} words/s ({train_seconds:.1f} s, vocabulary scan included). "
-            f"Its word vectors reach a WordSim-353 Spearman of {_spearman(scores['input'].wordsim_spearman)} and "
-            f"{_percent(scores['input'].analogy_accuracy)} on the analogies (3CosAdd, "
-            f"{ANALOGY_RESTRICT_VOCAB:,} most frequent words). gensim was not trained for comparison.")
+        ours = scores["input"]
+        return (f"**Verdict.** torchw2v trained at {words_per_second:,.0f} words/s ({train_seconds:.1f} s, vocabulary "
+                f"scan included); its word vectors reach a WordSim-353 Spearman of {_spearman(ours.wordsim_spearman)} "
+                f"and {_percent(ours.analogy_accuracy)} on the analogies (3CosAdd, {ANALOGY_RESTRICT_VOCAB:,} most "
+                f"frequent words). gensim was not trained for comparison. {run}{load}")
     t, g = comparison.torchw2v, comparison.gensim
     te, ge = t.evaluation, g.evaluation
-    return head + (
-        f"torchw2v trained **{t.words_per_second / g.words_per_second:.2f}× as fast as gensim** "
-        f"({t.words_per_second:,.0f} against {g.words_per_second:,.0f} words/s; {t.wall_seconds:.1f} s against "
-        f"{g.wall_seconds:.1f} s, vocabulary scan included) with **{t.peak_rss_mib / g.peak_rss_mib:.2f}× its peak "
-        f"memory** ({t.peak_rss_mib:,.0f} against {g.peak_rss_mib:,.0f} MiB). Quality, torchw2v against gensim: "
-        f"WordSim-353 Spearman {_spearman(te.wordsim_spearman)} against {_spearman(ge.wordsim_spearman)} "
-        f"({te.wordsim_spearman - ge.wordsim_spearman:+.3f}), analogy accuracy {_percent(te.analogy_accuracy)} "
-        f"against {_percent(ge.analogy_accuracy)} ({100 * (te.analogy_accuracy - ge.analogy_accuracy):+.1f} points; "
-        f"3CosAdd, {ANALOGY_RESTRICT_VOCAB:,} most frequent words). Speed on a shared machine varies from run to "
-        "run; see the machine's load below.")
+    wordsim_delta = te.wordsim_spearman - ge.wordsim_spearman
+    analogy_delta = te.analogy_accuracy - ge.analogy_accuracy
+    if abs(wordsim_delta) <= SIMILAR_QUALITY[0] and abs(analogy_delta) <= SIMILAR_QUALITY[1]:
+        quality = "its word vectors score as gensim's do"
+    elif wordsim_delta >= 0 and analogy_delta >= 0:
+        quality = "its word vectors score higher than gensim's"
+    elif wordsim_delta <= 0 and analogy_delta <= 0:
+        quality = "its word vectors score lower than gensim's"
+    else:
+        quality = "its word vectors score differently from gensim's"
+    return (
+        f"**Verdict.** torchw2v trained **{t.words_per_second / g.words_per_second:.2f}× as fast as gensim** with "
+        f"**{t.peak_rss_mib / g.peak_rss_mib:.2f}× its peak memory**, and {quality}: WordSim-353 Spearman "
+        f"{_spearman(te.wordsim_spearman)} against {_spearman(ge.wordsim_spearman)} ({wordsim_delta:+.3f}), "
+        f"analogy accuracy {_percent(te.analogy_accuracy)} against {_percent(ge.analogy_accuracy)} "
+        f"({100 * analogy_delta:+.1f} points; 3CosAdd, {ANALOGY_RESTRICT_VOCAB:,} most frequent words). {run} "
+        f"Speed: {t.words_per_second:,.0f} against {g.words_per_second:,.0f} words/s ({t.wall_seconds:.1f} s against "
+        f"{g.wall_seconds:.1f} s, vocabulary scan included); memory: {t.peak_rss_mib:,.0f} against "
+        f"{g.peak_rss_mib:,.0f} MiB peak resident.{load}")
 
 
 def _scores_table(scores: dict[str, Evaluation], gensim_scores: Evaluation | None) -> list[str]:
@@ -274,11 +290,13 @@ def _markdown(corpus, model, device, scores, gensim_scores, neighbours, worked, 
               "Input vectors are what gensim exports; the average and the concatenation also use the output "
               "(negative-sampling) vectors.", "", *_scores_table(scores, gensim_scores), ""]
     lines += ["## Nearest neighbours", "", *neighbours_table(neighbours)]
-    lines += ["", "## Analogies (3CosAdd)", "", f"| analogy | {' | '.join(worked)} |", "|---|" + "---|" * len(worked)]
+    lines += ["", "## Analogies (3CosAdd)", "", "The three nearest answers of each set of vectors; the expected one in "
+              "bold.", "", f"| analogy | {' | '.join(worked)} |", "|---|" + "---|" * len(worked)]
     for row in zip(*worked.values()):
         expression = row[0][0]
-        cells = [", ".join(f"{w} ({s:.2f})" for w, s in answers) or "words not in the vocabulary"
-                 for _, answers in row]
+        expected = expression.rsplit(" = ", 1)[1].rstrip("?")
+        cells = [", ".join(f"**{w}** ({s:.2f})" if w == expected else f"{w} ({s:.2f})" for w, s in answers)
+                 or "words not in the vocabulary" for _, answers in row]
         lines.append(f"| {expression} | {' | '.join(cells)} |")
     lines += ["", "## Figures", ""]
     for name, path in figure_paths.items():
@@ -348,7 +366,7 @@ def write_report(corpus: PathLike | None, out_dir: PathLike, *, with_gensim: boo
     kinds = VECTOR_KINDS if model.negative else ("input",)
     scores = {kind: comparison.torchw2v.evaluation if kind == "input" and comparison is not None else
               evaluate(model.keyed_vectors(kind), restrict_vocab=ANALOGY_RESTRICT_VOCAB) for kind in kinds}
-    neighbours = {name: nearest_neighbours(wv, NEIGHBOUR_WORDS, topn=8) for name, wv in sides.items()}
+    neighbours = {name: nearest_neighbours(wv, NEIGHBOUR_WORDS, topn=5) for name, wv in sides.items()}
     worked = {name: worked_analogies(wv) for name, wv in sides.items()}
 
     logger.info("drawing the figures")
