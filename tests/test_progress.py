@@ -1,10 +1,12 @@
 """Tests of torchw2v.progress: the progress records of torchw2v's trainer and gensim's Word2Vec, shown as bars
 per epoch or as log lines with words/s and the time left."""
 import io
+import itertools
 import logging
 
 import pytest
 from gensim.models import Word2Vec
+from gensim.models import word2vec as gensim_word2vec
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
@@ -56,7 +58,11 @@ def test_bar_mode_draws_a_bar_per_epoch():
     display.close()
     text = stream.getvalue()
     assert "torchw2v epoch 1/2: 100%" in text and "torchw2v epoch 2/2:  50%" in text
-    assert "1,500 words/s, 00:01 left" in text
+    assert "1,500 words/s, 00:01 left" in text and "torchw2v epoch 2/2: 100%" not in text  # stopped half-way
+    display.update(0, 40.0, 1000.0, now=3.0)
+    display.update(1, 90.0, 1000.0, now=4.0)
+    display.close(finished=True)
+    assert "torchw2v epoch 2/2: 100%" in stream.getvalue()
 
 
 def test_unknown_mode_is_refused():
@@ -74,8 +80,10 @@ def test_progress_mode_follows_quiet_and_the_terminal():
 
 
 @pytest.mark.parametrize("trainer", ["torchw2v", "gensim"])
-def test_show_progress_catches_real_training_records_and_restores_the_loggers(trainer, caplog):
-    corpus = list(LineSentence(datapath("lee_background.cor"))) * 8  # gensim logs progress after 1 s of an epoch
+def test_show_progress_catches_real_training_records_and_restores_the_loggers(trainer, caplog, monkeypatch):
+    corpus = list(LineSentence(datapath("lee_background.cor")))
+    clock = itertools.count()  # gensim logs progress after 1 s of an epoch: each reading of its clock is 1 s on
+    monkeypatch.setattr(gensim_word2vec, "default_timer", lambda: float(next(clock)))
     if trainer == "torchw2v":
         model = TorchWord2Vec(corpus, vector_size=16, epochs=1, workers=1, device="cpu", seed=1)
     else:
@@ -83,7 +91,7 @@ def test_show_progress_catches_real_training_records_and_restores_the_loggers(tr
     levels = [logging.getLogger(name).level for name in PROGRESS_LOGGERS]
     caplog.clear()
     with caplog.at_level(logging.INFO), show_progress(trainer, epochs=2, mode="log") as display:
-        model.train(corpus, total_examples=model.corpus_count, epochs=2, report_delay=0.0)  # gensim: after 1 s
+        model.train(corpus, total_examples=model.corpus_count, epochs=2, report_delay=0.0)
     assert display.last_line.startswith(f"{trainer}: epoch 2/2, ") and " words/s, " in display.last_line
     assert "- PROGRESS: at" not in caplog.text  # shown by the display, not logged as they are
     assert f"{trainer}: epoch " in caplog.text  # the first line, at once

@@ -65,6 +65,9 @@ PCA_PAIRS = (("man", "woman"), ("king", "queen"), ("prince", "princess"), ("fran
              ("russia", "moscow"))
 """Word pairs :func:`plot_pca` joins by a line: the analogies' offsets (male to female, country to capital)."""
 
+PCA_LEGEND_BAND = 0.15
+"""Height added on top of each PCA panel, as a fraction of its data's, where the legend goes clear of the words."""
+
 _LABEL_OFFSETS = ((5, 3, "left"), (5, -11, "left"), (-5, 3, "right"), (-5, -11, "right"))
 """Where a PCA point's label may go, in points from the point, with its alignment: the first that
 overlaps least with other points and labels is taken."""
@@ -392,6 +395,8 @@ def plot_pca(sides: Mapping[str, KeyedVectors] | KeyedVectors, words: Mapping[st
             ax.set_title(side)
         ax.grid(True, alpha=0.3)
         ax.margins(0.12)
-    axes[0].legend(loc="best")
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high + PCA_LEGEND_BAND * (high - low))  # an empty band on top for the legend
+    axes[0].legend(loc="upper center", ncol=len(shown), handletextpad=0.2, columnspacing=1.0)
     figure.suptitle(f"PCA projection of {count} word vectors (unit length, centred)")
     return _save(figure, path)

@@ -123,10 +123,11 @@ class EpochProgress(logging.Filter):
                 logger.info("%s", self.last_line)
             return
         if epoch != self._bar_epoch:
-            self._close_bar()
+            self._close_bar(finished=True)  # the previous epoch is over
             self._open_bar(epoch)
+        self._bar.postfix = [status]  # a list: tqdm adds no ", " before it
         self._bar.update(round(percent, 1) - self._bar.n)
-        self._bar.set_postfix_str(status, refresh=True)
+        self._bar.refresh()
         self.last_line = f"{self._bar.desc} {percent:.0f}% {status}"
 
     def _open_bar(self, epoch: int) -> None:
@@ -134,17 +135,19 @@ class EpochProgress(logging.Filter):
 
         self._bar = tqdm(total=100, desc=f"{self.label} epoch {epoch + 1}/{self.epochs}", leave=True,
                          file=self.stream if self.stream is not None else sys.stderr, dynamic_ncols=True,
-                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+                         postfix=[""], bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix[0]}")
         self._bar_epoch = epoch
 
-    def _close_bar(self) -> None:
+    def _close_bar(self, finished: bool) -> None:
         if self._bar is not None:
+            if finished:
+                self._bar.update(100 - self._bar.n)
             self._bar.close()
             self._bar = None
 
-    def close(self) -> None:
-        """Finish the display (close the open bar)."""
-        self._close_bar()
+    def close(self, finished: bool = False) -> None:
+        """Finish the display: close the open bar, filled when the training ``finished``."""
+        self._close_bar(finished)
 
 
 @contextlib.contextmanager
@@ -183,6 +186,7 @@ def show_progress(label: str, epochs: int, mode: str | None, *, gensim_info: boo
     try:
         with redirect:
             yield display
+        display.close(finished=True)
     finally:
         display.close()
         for each, level in zip(loggers, levels):

@@ -26,7 +26,7 @@ import math
 import os
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -346,8 +346,9 @@ def write_report(corpus: PathLike | None, out_dir: PathLike, *, with_gensim: boo
     settings = {**word2vec_kwargs, "compute_loss": True}
     comparison, train_seconds = None, None
     if with_gensim:
-        comparison = compare(corpus.path, limit_words=limit_words, verbose=verbose, save_model=model_path,
-                             save_gensim_vectors=gensim_path, progress=progress, **settings)
+        comparison = replace(compare(corpus.path, limit_words=limit_words, verbose=verbose, save_model=model_path,
+                                     save_gensim_vectors=gensim_path, progress=progress, **settings),
+                             corpus_description=corpus.description)
         device = comparison.torchw2v.device
     else:
         start = time.perf_counter()
