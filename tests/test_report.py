@@ -123,7 +123,7 @@ def test_verdict_states_speed_memory_and_quality_against_gensim(ours, phrase):
     model = SimpleNamespace(corpus_total_words=2_000_000, epochs=5, sg=1, negative=5, hs=0, vector_size=100,
                             window=5, min_count=5, sample=0.001, alpha=0.025, workers=3)
     text = _verdict(ResolvedCorpus("s.xz", "the sample"), model, comparison, {}, None)
-    assert text.startswith("**Verdict.** torchw2v trained **2.00× as fast as gensim** with **1.20× its peak memory**, "
-                           f"and its word vectors {phrase}: WordSim-353 Spearman {ours[0]:.3f} against 0.440 (")
+    assert text.startswith("**Verdict.** torchw2v trained **2.00× as fast as gensim** with **1.20× its peak "
+                           f"memory**, and its word vectors {phrase}: WordSim-353 Spearman {ours[0]:.3f} against 0.440 (")
     assert "Corpus: the sample; 2,000,000 words × 5 epochs. Settings: skip-gram with negative sampling" in text
     assert "400,000 against 200,000 words/s (25.0 s against 50.0 s" in text and "180 against 150 MiB" in text
