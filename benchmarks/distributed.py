@@ -38,7 +38,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # benchmark this checkout's torchw2v, installed or not
 
-from torchw2v.comparison import ANALOGY_RESTRICT_VOCAB, LOG_FORMAT, open_corpus  # noqa: E402
+from torchw2v.comparison import ANALOGY_RESTRICT_VOCAB, LOG_FORMAT  # noqa: E402
+from torchw2v.corpus import open_corpus  # noqa: E402
 from torchw2v.config import DEFAULT_SYNC_WORDS  # noqa: E402
 
 logger = logging.getLogger("torchw2v.benchmark")

@@ -29,7 +29,8 @@ sys.path.insert(0, str(REPO_ROOT))  # benchmark this checkout's torchw2v, instal
 
 from benchmark import COMMON_SETTINGS, DEFAULT_CORPUS, RESULTS_PATH, record_results  # noqa: E402
 
-from torchw2v.comparison import LOG_FORMAT, compare, open_corpus  # noqa: E402
+from torchw2v.comparison import LOG_FORMAT, compare  # noqa: E402
+from torchw2v.corpus import open_corpus  # noqa: E402
 
 logger = logging.getLogger("torchw2v.benchmark.scaling")
 

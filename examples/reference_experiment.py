@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from torchw2v import TorchWord2Vec
-from torchw2v.comparison import open_corpus
+from torchw2v.corpus import open_corpus
 from torchw2v.datasets import text8_path
 from torchw2v.evaluation import evaluate
 

@@ -1,5 +1,10 @@
 """Tests of the torchw2v command line."""
+import pickle
+import subprocess
+import sys
+
 import pytest
+from gensim.test.utils import datapath
 
 from torchw2v import cli
 from torchw2v.cli import SUBCOMMANDS, build_parser, main
@@ -64,8 +69,8 @@ def test_compare_passes_given_settings_only(monkeypatch, tmp_path, capsys):
     argv = ["compare", str(corpus), "--sg", "1", "--min-alpha", "0.001", "--batch-size", "64",
             "--limit-words", "100", "--out-markdown", str(out_markdown)]
     assert main(argv) == 0
-    assert calls == [(str(corpus), {"limit_words": 100, "verbose": False, "sg": 1, "min_alpha": 0.001,
-                                    "batch_size": 64})]
+    assert calls == [(str(corpus), {"limit_words": 100, "verbose": False, "progress": "log", "sg": 1,
+                                    "min_alpha": 0.001, "batch_size": 64})]
     assert capsys.readouterr().out == "| result |\n"
     assert out_markdown.read_text() == "| result |\n"
 
@@ -107,3 +112,116 @@ def test_train_help_lists_every_main_argument(capsys):
                    "--max-vocab-size", "--shrink-windows", "--batch-words", "--dtype", "--distributed",
                    "--sync-words", "--dist-timeout"):
         assert option in help_text
+
+
+def test_unwritable_output_stops_before_any_training(tmp_path, capsys, monkeypatch):
+    trained = []
+    monkeypatch.setattr("torchw2v.TorchWord2Vec", lambda *args, **kwargs: trained.append(1))
+    lee = datapath("lee_background.cor")
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    cases = [
+        (["train", lee, "--out", str(tmp_path / "missing" / "m.tw2v")], "missing is not a folder"),
+        (["train", lee, "--out", str(tmp_path)], "is a folder"),
+        (["train", lee, "--out", str(tmp_path / "m.tw2v"), "--vectors-out", str(tmp_path / "no" / "v.txt")],
+         "argument --vectors-out"),
+        (["report", lee, "--out", str(datapath("lee_background.cor"))], "exists and is not a folder"),
+        (["compare", lee, "--out-markdown", str(tmp_path / "missing" / "t.md")], "argument --out-markdown"),
+    ]
+    try:
+        probe = read_only / "probe"
+        writable_anyway = not _cannot_create(probe)  # root ignores the folder's permissions
+        if not writable_anyway:
+            cases.append((["report", lee, "--out", str(read_only / "sub" / "report")], "no file can be created"))
+        for argv, message in cases:
+            with pytest.raises(SystemExit) as exit_info:
+                main(argv)
+            assert exit_info.value.code == 2
+            assert message in capsys.readouterr().err
+    finally:
+        read_only.chmod(0o700)
+    assert trained == []
+
+
+def _cannot_create(path):
+    try:
+        path.touch()
+    except OSError:
+        return True
+    path.unlink()
+    return False
+
+
+RUNTIME_ERRORS = {
+    "unavailable device": (["--device", "cuda:7"], "device"),
+    "min_count above every count": (["--min-count", "1000000"], "min_count"),
+    "alpha zero": (["--alpha", "0"], "alpha"),
+}
+
+
+@pytest.mark.parametrize("options, word", RUNTIME_ERRORS.values(), ids=RUNTIME_ERRORS.keys())
+def test_runtime_errors_print_one_line_and_exit_1(options, word, tmp_path, capsys):
+    argv = ["train", datapath("lee_background.cor"), "--out", str(tmp_path / "m.tw2v"), "--epochs", "1",
+            "--workers", "1", *options]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("torchw2v train: error: ") and word in err[0]
+    assert "--debug shows the traceback" in err[0] and "Traceback" not in err[0]
+
+
+def test_debug_keeps_the_traceback(tmp_path):
+    corpus = tmp_path / "empty.txt"
+    corpus.write_text("\n")
+    with pytest.raises(Exception):  # whatever the model raises, let through
+        main(["train", str(corpus), "--out", str(tmp_path / "m.tw2v"), "--debug"])
+
+
+def test_empty_corpus_and_damaged_corpus_are_one_line_errors(tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    assert main(["train", str(empty), "--out", str(tmp_path / "m.tw2v")]) == 1
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    damaged = tmp_path / "corpus.txt.gz"
+    damaged.write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(200)))
+    assert main(["train", str(damaged), "--out", str(tmp_path / "m.tw2v")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "corpus.txt.gz" in err[0] and "damaged or truncated" in err[0]
+
+
+class _Payload:
+    """Unpickling this creates the file ``marker``: proof that code from a file ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return open, (str(self.marker), "w")
+
+
+@pytest.mark.parametrize("name, options", [("vectors.txt", []), ("vectors.bin", []), ("model.tw2v", ["--format",
+                                                                                                       "text"])])
+def test_evaluate_never_unpickles_a_vectors_file(name, options, tmp_path, capsys):
+    marker = tmp_path / "payload-ran"
+    crafted = tmp_path / name
+    crafted.write_bytes(pickle.dumps(_Payload(marker)))
+    assert main(["evaluate", str(crafted), *options]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{crafted} is not a word2vec" in err[0]
+    assert not marker.exists()
+
+
+def test_evaluate_help_says_a_model_file_runs_code(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--format {text,binary,model}" in help_text and "runs code from it" in help_text
+
+
+def test_quiet_shows_nothing_on_stderr(tmp_path):
+    argv = [sys.executable, "-m", "torchw2v", "train", datapath("lee_background.cor"), "--out",
+            str(tmp_path / "m.tw2v"), "--epochs", "1", "--workers", "1", "--quiet"]
+    result = subprocess.run(argv, capture_output=True, text=True, check=True)
+    assert result.stderr == "" and "model:" in result.stdout
+    result = subprocess.run(argv[:-1], capture_output=True, text=True, check=True)
+    assert "torchw2v.trainer INFO: EPOCH 0: training on" in result.stderr

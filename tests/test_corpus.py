@@ -1,7 +1,9 @@
-"""Corpus input: argument checks, readers, the encoded-corpus cache and context windows."""
+"""Corpus input: argument checks, readers, corpus opening, read errors, the encoded-corpus cache and
+context windows."""
 import bz2
 import gzip
 import itertools
+import lzma
 from collections import Counter
 
 import numpy as np
@@ -9,10 +11,11 @@ import pytest
 from gensim.models import Word2Vec
 from gensim.models.word2vec import LineSentence, PathLineSentences, Text8Corpus
 
-from torchw2v import TorchWord2Vec
+from torchw2v import TorchWord2Vec, corpus as corpus_module
 from torchw2v.batching import Windows, context_offsets, context_windows
 from torchw2v.corpus import (
-    MAX_SENTENCE_LENGTH, EncodedCorpus, check_corpus, encode_chunks, iter_sentences, split_long,
+    MAX_SENTENCE_LENGTH, CorpusReadError, EncodedCorpus, LineSentenceFile, Text8File, WordLimitedCorpus,
+    check_corpus, encode_chunks, is_text8_format, iter_sentences, open_corpus, split_long,
 )
 
 SENTENCES = [["alpha", "beta", "gamma"], ["beta", "delta"], ["gamma", "gamma", "epsilon", "alpha"]]
@@ -159,6 +162,9 @@ def _write_lines(path, lines):
     elif str(path).endswith(".bz2"):
         with bz2.open(path, "wb") as f:
             f.write(data)
+    elif str(path).endswith(".xz"):
+        with lzma.open(path, "wb") as f:
+            f.write(data)
     else:
         path.write_bytes(data)
 
@@ -174,7 +180,7 @@ def _random_lines(seed, n_lines=60, vocab=40):
     return lines
 
 
-@pytest.mark.parametrize("name", ["corpus.txt", "corpus.txt.gz", "corpus.txt.bz2"])
+@pytest.mark.parametrize("name", ["corpus.txt", "corpus.txt.gz", "corpus.txt.bz2", "corpus.txt.xz"])
 def test_corpus_file_formats_equal_linesentence(tmp_path, name):
     path = tmp_path / name
     _write_lines(path, _random_lines(1))
@@ -198,6 +204,112 @@ def test_corpus_file_trains_through_constructor(tmp_path):
     theirs.build_vocab(LineSentence(str(path)))
     assert model.wv.index_to_key == theirs.wv.index_to_key
     assert model.corpus_count == theirs.corpus_count and model.train_count == 1
+
+
+# ---------------------------------------------------------------------- opening corpus files
+
+@pytest.fixture
+def text8_gz(tmp_path):
+    """A gzipped text8-style file: one line of space-separated words, no newline."""
+    path = tmp_path / "tiny-text8.gz"
+    with gzip.open(path, "wt") as fout:
+        fout.write(" ".join(["alpha", "beta", "gamma"] * 5))
+    return path
+
+
+@pytest.fixture
+def lines_bz2(tmp_path):
+    """A bzip2-compressed file of one sentence a line."""
+    path = tmp_path / "tiny-lines.bz2"
+    with bz2.open(path, "wt") as fout:
+        fout.write("the cat sat\non the mat\n")
+    return path
+
+
+def test_single_line_gz_is_text8(text8_gz):
+    assert is_text8_format(text8_gz)
+    corpus = open_corpus(text8_gz)
+    assert isinstance(corpus, Text8File)
+    assert list(corpus) == [["alpha", "beta", "gamma"] * 5]
+
+
+def test_long_first_line_is_text8(tmp_path, monkeypatch):
+    path = tmp_path / "long-first-line.txt"
+    path.write_text("a b c d e f g h\nsecond line\n")
+    assert not is_text8_format(path)
+    monkeypatch.setattr(corpus_module, "TEXT8_LINE_BYTES", 8)
+    assert is_text8_format(path)
+
+
+def test_multi_line_bz2_is_line_sentence(lines_bz2):
+    assert not is_text8_format(lines_bz2)
+    corpus = open_corpus(lines_bz2)
+    assert isinstance(corpus, LineSentenceFile)
+    assert list(corpus) == [["the", "cat", "sat"], ["on", "the", "mat"]]
+
+
+def test_limit_words_cuts_every_pass(lines_bz2, text8_gz):
+    corpus = open_corpus(lines_bz2, limit_words=4)
+    assert list(corpus) == list(corpus) == [["the", "cat", "sat"], ["on"]]
+    assert list(open_corpus(text8_gz, limit_words=2)) == [["alpha", "beta"]]
+    assert list(WordLimitedCorpus([["a"]], limit=0)) == []
+    with pytest.raises(ValueError):
+        WordLimitedCorpus([["a"]], limit=-1)
+
+
+def test_open_corpus_names_a_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        open_corpus(tmp_path / "nope.txt")
+
+
+@pytest.mark.parametrize("block_bytes", [5, 64, 1 << 20])
+def test_text8_file_yields_what_text8corpus_yields(tmp_path, monkeypatch, block_bytes):
+    rng = np.random.default_rng(7)
+    words = ["w%d" % i for i in range(50)] + ["naïve", "日本"]
+    path = tmp_path / "text8.xz"
+    with lzma.open(path, "wt", encoding="utf8") as fout:
+        fout.write(" " + " ".join(words[i] for i in rng.integers(0, len(words), size=23_456)))
+    monkeypatch.setattr(corpus_module, "READ_BLOCK_BYTES", block_bytes)
+    ours = list(Text8File(path))
+    assert ours == list(Text8Corpus(str(path)))
+    assert [len(s) for s in ours] == [10_000, 10_000, 3_456]
+
+
+def test_line_file_names_the_line_and_byte_of_invalid_utf8(tmp_path):
+    path = tmp_path / "latin1.txt.gz"
+    with gzip.open(path, "wb") as fout:
+        fout.write("first line\nsecond naïve line\n".encode("latin-1"))
+    with pytest.raises(CorpusReadError, match=r"latin1\.txt\.gz: line 2, byte 20 is not UTF-8"):
+        list(open_corpus(path))
+    with pytest.raises(CorpusReadError, match="line 2, byte 20"):  # corpus_file, as TorchWord2Vec reads it
+        TorchWord2Vec(corpus_file=path, min_count=1, device="cpu")
+
+
+def test_text8_file_names_the_byte_of_invalid_utf8(tmp_path, monkeypatch):
+    path = tmp_path / "text8-latin1"
+    path.write_bytes(b" alpha beta " * 100 + "caf\xe9".encode("latin-1") + b" gamma")
+    monkeypatch.setattr(corpus_module, "READ_BLOCK_BYTES", 64)
+    with pytest.raises(CorpusReadError, match=r"text8-latin1: byte 1,203 is not UTF-8"):
+        list(open_corpus(path))
+
+
+@pytest.mark.parametrize("suffix, opener", [(".gz", gzip.open), (".bz2", bz2.open), (".xz", lzma.open)])
+@pytest.mark.parametrize("layout", ["lines", "text8"])
+def test_truncated_compressed_files_name_the_file_and_offset(tmp_path, suffix, opener, layout):
+    text = ("alpha beta gamma\n" * 20_000) if layout == "lines" else " alpha beta gamma" * 70_000
+    whole = tmp_path / ("whole" + suffix)
+    with opener(whole, "wt") as fout:
+        fout.write(text)
+    data = whole.read_bytes()
+    cut = tmp_path / ("cut" + suffix)
+    cut.write_bytes(data[:len(data) // 2])
+    reader = LineSentenceFile if layout == "lines" else Text8File
+    where = r"line [\d,]+, byte [\d,]+" if layout == "lines" else r"byte [\d,]+"
+    message = rf"cut{suffix}: cannot read past {where} of its text, the file is damaged or truncated"
+    with pytest.raises(CorpusReadError, match=message):
+        list(reader(cut))
+    with pytest.raises(CorpusReadError, match=rf"cut{suffix}: cannot read past"):  # bz2: already on opening
+        list(open_corpus(cut))
 
 
 def _assert_trains_like_gensims_vocab(corpus):

@@ -14,13 +14,11 @@ from torchw2v.evaluation import (
     ANALOGIES_PATH,
     Evaluation,
     analogies,
-    analogy_accuracy,
     case_insensitive_index,
     evaluate,
     find_words,
     nearest_neighbours,
     word_pairs,
-    wordsim353,
 )
 
 
@@ -77,15 +75,13 @@ def _question_keys(wv, question, restrict_vocab=None):
     return [wv.index_to_key[index[word.upper()]] for word in question]
 
 
-def test_wordsim353_matches_gensim(wv):
+def test_evaluate_wordsim353_matches_gensim(wv):
     pearson, spearman, oov_percent = wv.evaluate_word_pairs(datapath("wordsim353.tsv"))
-    result = wordsim353(wv)
-    assert result == {
-        "spearman": pytest.approx(spearman[0]),
-        "pearson": pytest.approx(pearson[0]),
-        "oov_ratio": pytest.approx(oov_percent / 100),
-    }
-    assert 0 < result["oov_ratio"] < 1
+    result = evaluate(wv)
+    assert result.wordsim_spearman == pytest.approx(spearman[0])
+    assert result.wordsim_pearson == pytest.approx(pearson[0])
+    assert result.wordsim_oov_ratio == pytest.approx(oov_percent / 100)
+    assert 0 < result.wordsim_oov_ratio < 1
 
 
 def test_word_pairs_matches_gensim(wv):
@@ -140,12 +136,12 @@ def test_word_pairs_rejects_a_file_without_pairs(wv, tmp_path):
         word_pairs(wv, path)
 
 
-def test_analogy_accuracy_matches_gensim(wv):
+def test_evaluate_analogy_accuracy_matches_gensim(wv):
     score, sections = wv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=1000)
     total = sections[-1]
-    result = analogy_accuracy(wv, restrict_vocab=1000)
-    assert result["questions"] == len(total["correct"]) + len(total["incorrect"]) > 0
-    assert result["accuracy"] == pytest.approx(score)
+    result = evaluate(wv, restrict_vocab=1000)
+    assert result.analogy_questions == len(total["correct"]) + len(total["incorrect"]) > 0
+    assert result.analogy_accuracy == pytest.approx(score)
 
 
 @pytest.mark.parametrize("restrict_vocab", [30, 60, None])
@@ -218,20 +214,16 @@ def test_analogies_rejects_unknown_methods_and_empty_files(wv, tmp_path):
         analogies(wv, path)
 
 
-def test_analogy_accuracy_restrict_vocab_limits_questions(wv):
-    assert analogy_accuracy(wv, restrict_vocab=200)["questions"] < analogy_accuracy(wv)["questions"]
+def test_analogies_restrict_vocab_limits_questions(wv):
+    assert analogies(wv, restrict_vocab=200).questions < analogies(wv).questions
 
 
-def test_zero_questions_give_nan(tiny_wv):
-    result = analogy_accuracy(tiny_wv)
-    assert result["questions"] == 0
-    assert math.isnan(result["accuracy"])
-
-
-def test_wordsim353_without_known_pairs_gives_nan(tiny_wv):
-    result = wordsim353(tiny_wv)
-    assert math.isnan(result["spearman"]) and math.isnan(result["pearson"])
-    assert result["oov_ratio"] == 1.0
+def test_no_known_words_give_nan_scores(tiny_wv):
+    result = evaluate(tiny_wv)
+    assert result.analogy_questions == 0 and result.wordsim_pairs == 0
+    assert math.isnan(result.analogy_accuracy) and math.isnan(result.analogy_accuracy_3cosmul)
+    assert math.isnan(result.wordsim_spearman) and math.isnan(result.wordsim_pearson)
+    assert result.wordsim_oov_ratio == 1.0
 
 
 def test_nearest_neighbours_skips_and_reports_missing_words(wv, caplog):
@@ -253,15 +245,14 @@ def test_evaluate_holds_all(wv, tmp_path):
     assert result == Evaluation(
         wordsim_spearman=pairs.spearman,
         wordsim_pearson=pairs.pearson,
-        wordsim_oov_ratio=pairs.oov_ratio,
-        analogy_accuracy=analogy.accuracy["3cosadd"],
-        analogy_questions=analogy.questions,
-        analogy_accuracy_3cosmul=analogy.accuracy["3cosmul"],
         wordsim_pairs=pairs.pairs,
         wordsim_pairs_total=353,
+        analogy_accuracy=analogy.accuracy["3cosadd"],
+        analogy_accuracy_3cosmul=analogy.accuracy["3cosmul"],
+        analogy_questions=analogy.questions,
         extra_pairs={str(extra): (extra_pairs.spearman, 0.75)},
         neighbours={"attacks": wv.most_similar("attacks", topn=3)},
     )
-    assert (result.analogy_accuracy, result.analogy_questions) == tuple(analogy_accuracy(wv, 1000).values())
+    assert result.wordsim_oov_ratio == pairs.oov_ratio
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.analogy_accuracy = 1.0

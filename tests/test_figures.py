@@ -11,9 +11,11 @@ from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 from matplotlib.image import imread
 
+from torchw2v.evaluation import WordPairsResult
 from torchw2v.figures import (
     DPI,
     FIGSIZE,
+    PANEL_WIDTH,
     PCA_WORD_GROUPS,
     plot_frequency_rank,
     plot_pca,
@@ -24,12 +26,19 @@ from torchw2v.figures import (
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def assert_png(path):
-    """``path`` is a non-blank PNG of the figure size."""
+def assert_png(path, panels=1):
+    """``path`` is a non-blank PNG of the figure size for ``panels`` panels side by side."""
     assert path.read_bytes()[:8] == PNG_SIGNATURE
     image = imread(path)
-    assert image.shape == (round(FIGSIZE[1] * DPI), round(FIGSIZE[0] * DPI), 4)
+    width = FIGSIZE[0] if panels == 1 else PANEL_WIDTH * panels
+    assert image.shape == (round(FIGSIZE[1] * DPI), round(width * DPI), 4)
     assert image[..., :3].std() > 0.05  # something is drawn on the white background
+
+
+def _pairs(human, cosine):
+    human, cosine = np.asarray(human, dtype=float), np.asarray(cosine, dtype=float)
+    words = tuple(f"w{i}" for i in range(len(human)))
+    return WordPairsResult("pairs.txt", 0.8, 0.8, len(human), len(human) + 3, words, words, human, cosine)
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +84,15 @@ def test_training_loss_plot_rejects_bad_input(tmp_path):
     assert not (tmp_path / "loss.png").exists()
 
 
-def test_word_pairs_plot(tmp_path):
+def test_word_pairs_plot_one_panel_per_side(tmp_path):
     human = np.linspace(0, 10, 50)
     cosine = human / 12 + np.random.default_rng(0).normal(0, 0.1, 50)
-    assert_png(plot_word_pairs(human, cosine, 0.83, tmp_path / "pairs.png", title="My pairs"))
-    with pytest.raises(ValueError, match="length"):
-        plot_word_pairs(human, cosine[:-1], 0.83, tmp_path / "bad.png")
+    assert_png(plot_word_pairs({"mine": _pairs(human, cosine)}, tmp_path / "one.png", title="My pairs"))
+    sides = {"torchw2v": _pairs(human, cosine), "gensim": _pairs(human, cosine[::-1])}
+    assert_png(plot_word_pairs(sides, tmp_path / "two.png"), panels=2)
+    assert_png(plot_word_pairs({"one pair": _pairs([3.0], [0.2])}, tmp_path / "tiny.png"))  # no line through 1 point
+    with pytest.raises(ValueError, match="at least one"):
+        plot_word_pairs({}, tmp_path / "bad.png")
 
 
 def test_pca_plot_skips_missing_words(pca_wv, tmp_path, caplog):
@@ -95,6 +107,16 @@ def test_pca_plot_of_a_word_list(pca_wv, tmp_path):
     assert_png(plot_pca(pca_wv, ["king", "queen", "man", "woman"], tmp_path / "pca.png"))
 
 
+def test_pca_plot_side_by_side_shows_the_words_of_every_side(pca_wv, tmp_path, caplog):
+    other = KeyedVectors(vector_size=8)
+    keys = [key for key in pca_wv.index_to_key if key != "paris"]
+    other.add_vectors(keys, np.random.default_rng(1).standard_normal((len(keys), 8)).astype(np.float32))
+    with caplog.at_level(logging.WARNING, logger="torchw2v.evaluation"):
+        path = plot_pca({"torchw2v": pca_wv, "gensim": other}, PCA_WORD_GROUPS, tmp_path / "pca.png")
+    assert_png(path, panels=2)
+    assert "paris" in caplog.text  # missing on one side: left out of both panels
+
+
 def test_pca_plot_needs_three_words(pca_wv, tmp_path):
     with pytest.raises(ValueError, match="at least 3 words"):
         plot_pca(pca_wv, ["king", "queen", "princess"], tmp_path / "pca.png")
@@ -103,8 +125,8 @@ def test_pca_plot_needs_three_words(pca_wv, tmp_path):
 def test_figures_leave_pyplot_alone(tmp_path):
     code = (
         "import sys\n"
-        "from torchw2v.figures import plot_word_pairs\n"
-        f"plot_word_pairs([1, 2, 3], [0.1, 0.5, 0.4], 0.5, {str(tmp_path / 'p.png')!r})\n"
+        "from torchw2v.figures import plot_frequency_rank\n"
+        f"plot_frequency_rank([3, 2, 1], 2, {str(tmp_path / 'p.png')!r})\n"
         "print('matplotlib.pyplot' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from torchw2v import __version__
-from torchw2v.comparison import LOG_FORMAT, compare, format_table, open_corpus
+from torchw2v.comparison import DEFAULT_EPOCHS, LOG_FORMAT, compare, format_table
+from torchw2v.corpus import open_corpus
+from torchw2v.datasets import resolve_corpus
 from torchw2v.export import VECTOR_KINDS
 from torchw2v.evaluation import NEIGHBOUR_WORDS
+from torchw2v.progress import progress_mode, show_progress
+from torchw2v.vector_files import VECTOR_FORMATS, load_word_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +81,42 @@ def _existing_file(text: str) -> str:
     return text
 
 
+def _writable_file(text: str) -> Path:
+    """Accept a file path in an existing folder this process can write in (an argparse ``type``).
+
+    Checked when the arguments are read, so that a run never trains for hours and then fails to save.
+    """
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file path")
+    _check_writable_folder(path.parent, text)
+    return path
+
+
+def _writable_folder(text: str) -> Path:
+    """Accept a folder that exists, or can be created, and this process can write in (an argparse ``type``)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a folder")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    _check_writable_folder(existing, text)
+    return path
+
+
+def _check_writable_folder(folder: Path, text: str) -> None:
+    """Raise ``ArgumentTypeError`` unless a file can be created in ``folder`` (where ``text`` goes)."""
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {folder} is not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: no file can be created in {folder} "
+                                         f"({error.strerror})") from None
+
+
 def _positive_float(text: str) -> float:
     """Parse a number above 0 (an argparse ``type``)."""
     value = float(text)
@@ -130,10 +172,11 @@ def _option_dest(flag: str) -> str:
 
 def _corpus_argument(parser: argparse.ArgumentParser, required: bool) -> None:
     """Add the ``CORPUS`` positional argument."""
-    default = ("(default: the small embedded corpus gensim bundles, lee_background.cor)" if not required else "")
+    default = ("(default: the best available corpus: text8 if it is on this machine or can be downloaded, else the "
+               "sample of text8 packaged with torchw2v, its first 2,000,000 words)" if not required else "")
     parser.add_argument(
         "corpus", nargs=None if required else "?", metavar="CORPUS", type=_existing_file,
-        help="corpus file, plain, .gz or .bz2: either text8 format (one line of space-separated words) or one "
+        help="corpus file, plain, .gz, .bz2 or .xz: either text8 format (one line of space-separated words) or one "
         f"sentence a line; or the word text8 (found locally, in the cache, or downloaded) {default}".rstrip(),
     )
 
@@ -143,9 +186,6 @@ def _add_training_options(parser: argparse.ArgumentParser, description: str) -> 
     settings = parser.add_argument_group("training settings", description)
     for flag, type_, help_ in _WORD2VEC_OPTIONS:
         settings.add_argument(flag, type=type_, choices=_CHOICES.get(flag), help=help_)
-    settings.add_argument(
-        "--progress-bar", action="store_true", help="torchw2v only: show a progress bar while training",
-    )
 
 
 def _training_kwargs(args: argparse.Namespace) -> dict[str, object]:
@@ -155,8 +195,6 @@ def _training_kwargs(args: argparse.Namespace) -> dict[str, object]:
         for flag, _, _ in _WORD2VEC_OPTIONS
         if getattr(args, _option_dest(flag)) is not None
     }
-    if args.progress_bar:
-        kwargs["progress_bar"] = True
     return kwargs
 
 
@@ -171,13 +209,15 @@ def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit-words", type=_positive_int, metavar="N",
         help="train both sides on only the first N words of the corpus",
     )
-    parser.add_argument("--out-markdown", type=Path, metavar="FILE", help="also write the Markdown table to FILE")
-    parser.add_argument("-v", "--verbose", action="store_true", help="also show gensim's progress log messages")
+    parser.add_argument("--out-markdown", type=_writable_file, metavar="FILE",
+                        help="also write the Markdown table to FILE")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also show gensim's INFO log messages")
 
 
 def _run_compare(args: argparse.Namespace) -> int:
     """Run ``torchw2v compare``: train both sides, print the table, write it if asked."""
-    result = compare(args.corpus, limit_words=args.limit_words, verbose=args.verbose, **_training_kwargs(args))
+    result = compare(args.corpus, limit_words=args.limit_words, verbose=args.verbose,
+                     progress=progress_mode(args.quiet), **_training_kwargs(args))
     table = format_table(result)
     print(table, end="")
     if args.out_markdown is not None:
@@ -189,7 +229,7 @@ def _run_compare(args: argparse.Namespace) -> int:
 def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``torchw2v train``."""
     _corpus_argument(parser, required=True)
-    parser.add_argument("--out", type=Path, required=True, metavar="PATH",
+    parser.add_argument("--out", type=_writable_file, required=True, metavar="PATH",
                         help="where to save the model (torchw2v format, loadable with TorchWord2Vec.load)")
     _add_training_options(parser, "TorchWord2Vec's arguments; those not given keep gensim's defaults.")
     parser.add_argument("--compute-loss", action="store_true",
@@ -205,7 +245,7 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     distributed.add_argument("--dist-timeout", type=_positive_float, metavar="SECONDS",
                              help="how long a process waits for the others before stopping (default: 600)")
     output = parser.add_argument_group("word vectors output")
-    output.add_argument("--vectors-out", type=Path, metavar="FILE",
+    output.add_argument("--vectors-out", type=_writable_file, metavar="FILE",
                         help="where to write the word vectors in word2vec format (default: PATH with the suffix "
                         ".vectors.txt, or .vectors.bin with --binary)")
     output.add_argument("--vectors", choices=VECTOR_KINDS, default="input",
@@ -224,7 +264,9 @@ def _run_train(args: argparse.Namespace) -> int:
         kwargs["distributed"] = True
         kwargs.update({name: getattr(args, name) for name in ("sync_words", "dist_timeout")
                        if getattr(args, name) is not None})
-    model = TorchWord2Vec(open_corpus(args.corpus), compute_loss=args.compute_loss, **kwargs)
+    with show_progress("torchw2v", kwargs.get("epochs", DEFAULT_EPOCHS), progress_mode(args.quiet)):
+        model = TorchWord2Vec(open_corpus(resolve_corpus(args.corpus).path), compute_loss=args.compute_loss,
+                              **kwargs)
     model.save(args.out)
     if get_world_size_and_rank()[1] != 0:
         return 0  # rank 0 writes the files
@@ -236,53 +278,16 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_word_vectors(path: str, kind: str = "input"):
-    """Word vectors from a torchw2v model file, a gensim ``KeyedVectors``/``Word2Vec`` file, or a
-    word2vec-format file (text or binary).
-
-    Parameters
-    ----------
-    path : str
-    kind : {"input", "average", "concat"}, optional
-        Which vectors of a torchw2v model (see ``TorchWord2Vec.keyed_vectors``).
-
-    Returns
-    -------
-    gensim.models.KeyedVectors
-
-    Raises
-    ------
-    ValueError
-        The file is none of these formats.
-    """
-    from gensim.models import KeyedVectors
-    from gensim.utils import SaveLoad
-
-    from torchw2v import TorchWord2Vec
-
-    try:
-        return TorchWord2Vec.load(path, device="cpu").keyed_vectors(kind)
-    except Exception:  # not a torchw2v file: try gensim's formats in turn
-        logger.debug("%s is not a torchw2v model", path)
-    try:
-        loaded = SaveLoad.load(path)
-        return loaded if isinstance(loaded, KeyedVectors) else loaded.wv
-    except Exception:
-        logger.debug("%s is not a gensim pickle", path)
-    for binary in (False, True):
-        try:
-            return KeyedVectors.load_word2vec_format(path, binary=binary)
-        except Exception:
-            logger.debug("%s is not a word2vec %s file", path, "binary" if binary else "text")
-    raise ValueError(f"{path} is not a torchw2v model, a gensim KeyedVectors/Word2Vec file or a word2vec-format "
-                     "file (text or binary)")
-
-
 def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``torchw2v evaluate``."""
     parser.add_argument("vectors_path", metavar="MODEL_OR_VECTORS", type=_existing_file,
-                        help="a torchw2v model (torchw2v train --out), a gensim KeyedVectors or Word2Vec file, "
-                        "or word vectors in word2vec format (text or binary)")
+                        help="word vectors in word2vec format (text or binary), or a model file: a torchw2v model "
+                        "(torchw2v train --out) or a gensim KeyedVectors or Word2Vec file")
+    parser.add_argument("--format", choices=VECTOR_FORMATS,
+                        help="how to read the file: word2vec text, word2vec binary, or a model file (default: by "
+                        "suffix, .txt and .vec text, .bin binary, anything else a model). Loading a model file runs "
+                        "code from it (gensim's format is a Python pickle): evaluate only model files you trust; "
+                        "word2vec files are read as data")
     parser.add_argument("--vectors", choices=VECTOR_KINDS, default="input",
                         help="for a torchw2v model: evaluate the input vectors, the average of input and output "
                         "vectors, or their concatenation (default: input)")
@@ -302,7 +307,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from torchw2v.evaluation import evaluate
     from torchw2v.report import neighbours_table
 
-    wv = load_word_vectors(args.vectors_path, args.vectors)
+    wv = load_word_vectors(args.vectors_path, args.format, args.vectors)
     result = evaluate(wv, restrict_vocab=args.restrict_vocab, pair_files=args.pairs,
                       neighbour_words=args.neighbours, topn=args.topn)
     lines = [f"Word vectors: `{args.vectors_path}` ({len(wv):,} words, {wv.vector_size} dimensions)", "",
@@ -315,40 +320,30 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     lines += [f"| {path} Spearman | {spearman:.4f} | {coverage:.0%} of pairs |"
               for path, (spearman, coverage) in result.extra_pairs.items()]
     if result.neighbours:
-        lines += ["", *neighbours_table(result.neighbours)]
+        lines += ["", *neighbours_table({"nearest neighbours (cosine)": result.neighbours})]
     print("\n".join(lines))
     return 0
 
 
 def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``torchw2v report``."""
-    parser.add_argument(
-        "corpus", nargs="?", metavar="CORPUS", type=_existing_file,
-        help="corpus file, plain, .gz or .bz2, text8 format or one sentence a line; or the word text8 "
-        "(default: the best available corpus: text8 if it is on this machine or can be downloaded, else the small "
-        "embedded corpus gensim bundles, lee_background.cor)",
-    )
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+    _corpus_argument(parser, required=False)
+    parser.add_argument("--out", type=_writable_folder, required=True, metavar="DIR",
                         help="the report folder: report.md, the PNG figures and the trained model")
     _add_training_options(parser, "Passed to both TorchWord2Vec and gensim's Word2Vec unless marked torchw2v "
                           "only; those not given keep gensim's defaults. The loss is always recorded.")
     parser.add_argument("--no-gensim", action="store_true",
                         help="do not train gensim for the comparison table (about halves the time)")
     parser.add_argument("--limit-words", type=_positive_int, metavar="N", help="use only the first N words")
-    parser.add_argument("-v", "--verbose", action="store_true", help="also show gensim's progress log messages")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also show gensim's INFO log messages")
 
 
 def _run_report(args: argparse.Namespace) -> int:
     """Run ``torchw2v report``: train, compare, evaluate and write the report folder."""
-    from torchw2v.datasets import best_available_corpus
     from torchw2v.report import write_report
 
-    corpus = args.corpus
-    if corpus is None:
-        path, is_text8 = best_available_corpus()
-        corpus = str(path) if is_text8 else None
-    result = write_report(corpus, args.out, with_gensim=not args.no_gensim, limit_words=args.limit_words,
-                          verbose=args.verbose, **_training_kwargs(args))
+    result = write_report(args.corpus, args.out, with_gensim=not args.no_gensim, limit_words=args.limit_words,
+                          verbose=args.verbose, progress=progress_mode(args.quiet), **_training_kwargs(args))
     if result.comparison is not None:
         print(format_table(result.comparison), end="")
     print(f"\nreport written to {result.markdown} (figures: {', '.join(p.name for p in result.figures.values())})")
@@ -368,9 +363,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "evaluate": Subcommand(
         help="score word vectors: WordSim-353, analogies (3CosAdd, 3CosMul), extra pair files, neighbours",
         description=(
-            "Evaluate word vectors (a torchw2v model, a gensim file or a word2vec-format file): WordSim-353 "
+            "Evaluate word vectors (a word2vec-format file, a torchw2v model or a gensim file): WordSim-353 "
             "Spearman with its pair coverage, Google analogy accuracy with 3CosAdd and 3CosMul, the Spearman of "
-            "any extra word-pair files, and the nearest neighbours of chosen words; prints Markdown."
+            "any extra word-pair files, and the nearest neighbours of chosen words; prints Markdown. Loading a "
+            "model file runs code from the file: evaluate only model files you trust."
         ),
         add_arguments=_add_evaluate_arguments,
         run=_run_evaluate,
@@ -417,11 +413,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="torchw2v", description="Word2vec training on PyTorch, a drop-in for gensim's Word2Vec.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    output = common.add_argument_group("output")
+    output.add_argument("-q", "--quiet", action="store_true",
+                        help="show no progress (bars on a terminal, log lines otherwise) and no INFO log lines")
+    output.add_argument("--debug", action="store_true",
+                        help="on an error, show the full traceback instead of a one-line message")
     subparsers = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND", required=True)
     for name, subcommand in SUBCOMMANDS.items():
-        subparser = subparsers.add_parser(name, help=subcommand.help, description=subcommand.description)
+        subparser = subparsers.add_parser(name, help=subcommand.help, description=subcommand.description,
+                                          parents=[common])
         subcommand.add_arguments(subparser)
-        subparser.set_defaults(subcommand=subcommand)
+        subparser.set_defaults(subcommand=subcommand, command=name)
     return parser
 
 
@@ -436,15 +439,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 on success. Invalid arguments exit with status 2 (``SystemExit``), as
-        argparse does.
+        The exit status: 0 on success; 1 when the run fails, with a one-line message on standard
+        error (the full traceback with ``--debug``, which lets the exception through); 130 when
+        interrupted. Invalid arguments, including an output location that cannot be written, exit
+        with status 2 (``SystemExit``) before any work, as argparse does.
 
     Examples
     --------
-    >>> main(["compare", "--epochs", "1"])  # doctest: +SKIP
-    0
+    >>> main(["evaluate", "no-such-model.tw2v"])  # doctest: +SKIP
+    torchw2v evaluate: error: argument MODEL_OR_VECTORS: no such file: no-such-model.tw2v
     """
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
-    logging.getLogger("torchw2v").setLevel(logging.INFO)
-    return args.subcommand.run(args)
+    logging.getLogger("torchw2v").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    try:
+        return args.subcommand.run(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"torchw2v {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        print(f"torchw2v {args.command}: error: {_one_line(error)} (--debug shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(error: BaseException) -> str:
+    """The error's message on one line, its type when it has no message.
+
+    >>> _one_line(ValueError("alpha must be > 0,\\n  got 0"))
+    'alpha must be > 0, got 0'
+    >>> _one_line(KeyError("syn1"))
+    "KeyError: 'syn1'"
+    """
+    message = " ".join(str(error).split())
+    if not message or isinstance(error, (KeyError, AttributeError, IndexError)):
+        return f"{type(error).__name__}: {message}".rstrip(": ")
+    return message

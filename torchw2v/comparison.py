@@ -17,27 +17,22 @@ import os
 import resource
 import sys
 import time
-from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any, Union
 
-from gensim import utils
-from gensim.models.word2vec import LineSentence, Text8Corpus
-
-from torchw2v.datasets import default_corpus, text8_path
+from torchw2v.corpus import open_corpus
+from torchw2v.datasets import resolve_corpus
 from torchw2v.evaluation import Evaluation, evaluate
+from torchw2v.progress import show_progress
 
 logger = logging.getLogger(__name__)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-DEFAULT_CORPUS = default_corpus()
-"""Corpus used when none is given: gensim's bundled Lee background corpus (300 news texts, 59,890 words)."""
-
-TEXT8_LINE_BYTES = 1 << 20
-"""A first line longer than this (in bytes) marks a text8-format corpus."""
+DEFAULT_EPOCHS = 5
+"""gensim's (and TorchWord2Vec's) default number of epochs."""
 
 ANALOGY_RESTRICT_VOCAB = 30000
 """``restrict_vocab`` of the analogy evaluation of both sides."""
@@ -48,101 +43,6 @@ TORCH_ONLY_KWARGS = frozenset({"device", "batch_size", "dtype", "progress_bar", 
 
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"
 """Format of log lines, in the child processes and on the command line."""
-
-
-def is_text8_format(path: PathLike) -> bool:
-    """Tell whether a corpus file is in the text8 format: one huge line of space-separated words.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The corpus file, plain or compressed (``.gz``, ``.bz2``: anything ``smart_open`` reads).
-
-    Returns
-    -------
-    bool
-        True when the first line is longer than :data:`TEXT8_LINE_BYTES` or the file has a single line.
-
-    Examples
-    --------
-    >>> from gensim.test.utils import datapath
-    >>> is_text8_format(datapath("lee_background.cor"))
-    False
-    """
-    with utils.open(os.fspath(path), "rb") as fin:
-        first_line = fin.readline(TEXT8_LINE_BYTES + 1)
-        return len(first_line) > TEXT8_LINE_BYTES or fin.readline(1) == b""
-
-
-class WordLimitedCorpus:
-    """A restartable corpus that stops after its first ``limit`` words, cutting the last sentence.
-
-    Parameters
-    ----------
-    corpus : iterable of list of str
-        The restartable corpus to take the prefix of.
-    limit : int
-        How many words to yield on each pass.
-
-    Examples
-    --------
-    >>> list(WordLimitedCorpus([["a", "b"], ["c", "d", "e"], ["f"]], limit=3))
-    [['a', 'b'], ['c']]
-    """
-
-    def __init__(self, corpus: Iterable[list[str]], limit: int) -> None:
-        if limit < 0:
-            raise ValueError(f"limit must be >= 0, got {limit}")
-        self.corpus = corpus
-        self.limit = limit
-
-    def __iter__(self) -> Iterator[list[str]]:
-        remaining = self.limit
-        for sentence in self.corpus:
-            if remaining <= 0:
-                break
-            kept = sentence[:remaining]
-            remaining -= len(kept)
-            yield kept
-
-
-def open_corpus(path: PathLike, *, limit_words: int | None = None) -> Iterable[list[str]]:
-    """Open a corpus file as a streaming, restartable iterable of sentences.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The corpus file, plain or compressed (``.gz``, ``.bz2``), or the word ``text8`` for
-        text8 itself (found or downloaded by :func:`torchw2v.datasets.text8_path`). A text8-format file (see
-        :func:`is_text8_format`) is read with gensim's ``Text8Corpus``, which cuts it into
-        10,000-word sentences; any other file with ``LineSentence``: one sentence per line, words
-        separated by whitespace.
-    limit_words : int, optional
-        Yield only the first ``limit_words`` words of the corpus on each pass.
-
-    Returns
-    -------
-    iterable of list of str
-        The sentences, read from disk anew on each pass.
-
-    Examples
-    --------
-    >>> from gensim.test.utils import datapath
-    >>> corpus = open_corpus(datapath("lee_background.cor"), limit_words=5)
-    >>> list(corpus)
-    [['Hundreds', 'of', 'people', 'have', 'been']]
-    """
-    path = os.fspath(path)
-    if path == "text8":
-        path = os.fspath(text8_path())
-    corpus: Iterable[list[str]]
-    if is_text8_format(path):
-        logger.debug("%s is in the text8 format: reading it with Text8Corpus", path)
-        corpus = Text8Corpus(path)
-    else:
-        logger.debug("%s has one sentence a line: reading it with LineSentence", path)
-        corpus = LineSentence(path)
-    return corpus if limit_words is None else WordLimitedCorpus(corpus, limit_words)
 
 
 @dataclass(frozen=True)
@@ -168,11 +68,13 @@ class SideResult:
         Peak resident memory of the child process by the end of training, in MiB.
     evaluation : Evaluation
         Quality of the trained vectors.
+    device : str, optional
+        Where the model trained (``"cpu"`` for gensim).
 
     Examples
     --------
     >>> from torchw2v.evaluation import Evaluation
-    >>> side = SideResult("gensim", 2.0, 1000, 5, 50, 100.0, 120.0, Evaluation(0.6, 0.6, 0.1, 0.3, 10))
+    >>> side = SideResult("gensim", 2.0, 1000, 5, 50, 100.0, 120.0, Evaluation(0.6, 0.6, 340, 353, 0.3, 0.3, 10))
     >>> side.words_per_second
     2500.0
     """
@@ -185,6 +87,7 @@ class SideResult:
     import_rss_mib: float
     peak_rss_mib: float
     evaluation: Evaluation
+    device: str = "cpu"
 
     @property
     def words_per_second(self) -> float:
@@ -200,8 +103,8 @@ class ComparisonResult:
     ----------
     corpus_path : str
         The corpus file both sides were trained on.
-    is_default_corpus : bool
-        True when ``corpus_path`` is :data:`DEFAULT_CORPUS` because no corpus was given.
+    corpus_description : str
+        How reports name the corpus (see :func:`torchw2v.datasets.resolve_corpus`).
     limit_words : int or None
         When set, both sides saw only the first ``limit_words`` words of the corpus.
     settings : dict
@@ -214,7 +117,7 @@ class ComparisonResult:
     """
 
     corpus_path: str
-    is_default_corpus: bool
+    corpus_description: str
     limit_words: int | None
     settings: dict[str, Any]
     torchw2v: SideResult
@@ -232,6 +135,8 @@ class _SideJob:
     torchw2v_log_level: int
     verbose: bool
     save_model: str | None = None
+    save_vectors: str | None = None
+    progress: str | None = None
 
 
 def _peak_rss_mib() -> float:
@@ -272,12 +177,15 @@ def _run_side(job: _SideJob) -> SideResult:
 
     logger.info("%s: training on %s with %s", job.side, job.corpus_path, job.kwargs)
     start = time.perf_counter()
-    model = model_class(corpus, **job.kwargs)
+    with show_progress(job.side, job.kwargs.get("epochs", DEFAULT_EPOCHS), job.progress, gensim_info=job.verbose):
+        model = model_class(corpus, **job.kwargs)
     wall_seconds = time.perf_counter() - start
     peak_rss_mib = _peak_rss_mib()
     logger.info("%s: trained in %.1f s, peak RSS %.0f MiB; evaluating", job.side, wall_seconds, peak_rss_mib)
     if job.save_model is not None:
         model.save(job.save_model)
+    if job.save_vectors is not None:
+        model.wv.save_word2vec_format(job.save_vectors, binary=True)
 
     return SideResult(
         name=job.side,
@@ -288,6 +196,7 @@ def _run_side(job: _SideJob) -> SideResult:
         import_rss_mib=import_rss_mib,
         peak_rss_mib=peak_rss_mib,
         evaluation=evaluate(model.wv, restrict_vocab=ANALOGY_RESTRICT_VOCAB),
+        device=str(getattr(model, "device", "cpu")),
     )
 
 
@@ -303,6 +212,8 @@ def compare(
     limit_words: int | None = None,
     verbose: bool = False,
     save_model: PathLike | None = None,
+    save_gensim_vectors: PathLike | None = None,
+    progress: str | None = None,
     **word2vec_kwargs: Any,
 ) -> ComparisonResult:
     """Train TorchWord2Vec and gensim's Word2Vec on the same corpus and measure both.
@@ -314,14 +225,21 @@ def compare(
     ----------
     corpus_path : str or os.PathLike, optional
         The corpus file, plain, ``.gz`` or ``.bz2``, text8 format or one sentence a line (see
-        :func:`open_corpus`). Default: :data:`DEFAULT_CORPUS`, gensim's small bundled Lee corpus,
-        which makes a quick smoke test but not a meaningful benchmark.
+        :func:`torchw2v.corpus.open_corpus`), or the word ``text8``. Default: the best available corpus,
+        text8 when it is here or can be downloaded, else the text8 sample packaged with torchw2v (see
+        :func:`torchw2v.datasets.resolve_corpus`).
     limit_words : int, optional
         Train both sides on only the first ``limit_words`` words of the corpus.
     verbose : bool, optional
         Let gensim's INFO log messages through in the child processes (by default only its warnings).
     save_model : str or os.PathLike, optional
         Save the trained TorchWord2Vec there (``TorchWord2Vec.load`` reads it back).
+    save_gensim_vectors : str or os.PathLike, optional
+        Save gensim's trained word vectors there, in word2vec binary format
+        (``KeyedVectors.load_word2vec_format(path, binary=True)`` reads them back).
+    progress : {"bar", "log"}, optional
+        Show each side's training progress as a bar per epoch or as log lines (see
+        :mod:`torchw2v.progress`); by default the log shows what the loggers' levels let through.
     **word2vec_kwargs
         Settings for both constructors, e.g. ``sg=1, epochs=5``; those not given keep their defaults,
         which are the same on both sides. ``device``, ``batch_size``, ``dtype`` and ``progress_bar``
@@ -347,34 +265,27 @@ def compare(
     Examples
     --------
     >>> result = compare(epochs=1, workers=2)  # doctest: +SKIP
-    >>> result.gensim.corpus_words  # doctest: +SKIP
-    59890
+    >>> result.gensim.corpus_words  # the text8 sample, without text8  # doctest: +SKIP
+    2000000
     """
     for name in ("sentences", "corpus_file"):
         if name in word2vec_kwargs:
             raise TypeError(f"compare() takes the corpus as corpus_path, not as {name!r}")
-    is_default = corpus_path is None
-    path = DEFAULT_CORPUS if corpus_path is None else os.fspath(corpus_path)
-    if is_default:
-        logger.warning(
-            "no corpus given: using the small embedded default corpus, gensim's bundled %s "
-            "(59,890 words); its figures are a smoke test, not a benchmark",
-            os.path.basename(path),
-        )
+    corpus = resolve_corpus(corpus_path)
     gensim_kwargs = {key: value for key, value in word2vec_kwargs.items() if key not in TORCH_ONLY_KWARGS}
     torchw2v_log_level = logging.getLogger("torchw2v").getEffectiveLevel()
 
+    saves = {"torchw2v": {"save_model": save_model}, "gensim": {"save_vectors": save_gensim_vectors}}
     results = {}
     for side, kwargs in (("torchw2v", word2vec_kwargs), ("gensim", gensim_kwargs)):
         logger.info("starting a fresh process for %s", side)
-        results[side] = _run_in_fresh_process(
-            _SideJob(side, path, limit_words, dict(kwargs), torchw2v_log_level, verbose,
-                     save_model=os.fspath(save_model) if save_model is not None and side == "torchw2v" else None)
-        )
+        paths = {name: os.fspath(path) for name, path in saves[side].items() if path is not None}
+        results[side] = _run_in_fresh_process(_SideJob(side, corpus.path, limit_words, dict(kwargs),
+                                                       torchw2v_log_level, verbose, progress=progress, **paths))
         logger.info("%s: %.0f words/s", side, results[side].words_per_second)
     return ComparisonResult(
-        corpus_path=path,
-        is_default_corpus=is_default,
+        corpus_path=corpus.path,
+        corpus_description=corpus.description,
         limit_words=limit_words,
         settings=dict(word2vec_kwargs),
         torchw2v=results["torchw2v"],
@@ -414,20 +325,14 @@ def format_table(result: ComparisonResult) -> str:
     Examples
     --------
     >>> from torchw2v.evaluation import Evaluation
-    >>> side = SideResult("gensim", 2.0, 1000, 5, 50, 100.0, 120.0, Evaluation(0.6, 0.6, 0.1, 0.3, 10))
-    >>> result = ComparisonResult("corpus.txt", False, None, {"sg": 1}, side, side)
+    >>> side = SideResult("gensim", 2.0, 1000, 5, 50, 100.0, 120.0, Evaluation(0.6, 0.6, 340, 353, 0.3, 0.3, 10))
+    >>> result = ComparisonResult("corpus.txt", "`corpus.txt`", None, {"sg": 1}, side, side)
     >>> print(format_table(result).splitlines()[4])
     | words/s | 2,500 | 2,500 | 1.00× |
     """
     t, g = result.torchw2v, result.gensim
     te, ge = t.evaluation, g.evaluation
-    if result.is_default_corpus:
-        corpus = (
-            f"`{os.path.basename(result.corpus_path)}`, the small embedded default corpus (gensim's bundled "
-            "Lee background texts), used because no corpus was given: a smoke test, not a benchmark"
-        )
-    else:
-        corpus = f"`{result.corpus_path}`"
+    corpus = result.corpus_description
     if result.limit_words is not None:
         corpus += f", first {result.limit_words:,} words only"
     settings = ", ".join(f"{key}={value!r}" for key, value in result.settings.items())

@@ -1,11 +1,17 @@
-"""Streaming corpus readers, input checks and the encoded-corpus cache.
+"""Streaming corpus readers, corpus opening, input checks and the encoded-corpus cache.
 
 A corpus is what gensim accepts: a restartable iterable of token lists (a list, gensim's
 ``LineSentence``, ``Text8Corpus``, ``PathLineSentences``...) or ``corpus_file``, a path to a
-file in ``LineSentence`` format (plain, ``.gz`` or ``.bz2``, read through smart-open).
+file in ``LineSentence`` format (plain, ``.gz``, ``.bz2`` or ``.xz``, read through smart-open).
 For training, sentences longer than :data:`MAX_SENTENCE_LENGTH` tokens are split into
 pieces of that length, as gensim's readers split them; the vocabulary scan and the
 sentence counts see the sentences as given, as gensim's do.
+
+:func:`open_corpus` opens a corpus file in either layout, one sentence a line
+(:class:`LineSentenceFile`) or text8's single line (:class:`Text8File`); both yield what gensim's
+``LineSentence`` and ``Text8Corpus`` yield, and a file that cannot be read (damaged compressed
+data, text that is not UTF-8) raises a :class:`CorpusReadError` naming the file and the line or
+byte offset.
 
 Training streams the corpus: the first epoch encodes each chunk of sentences to a compact
 ``int32`` id array (out-of-vocabulary words dropped) and appends it to a temporary file;
@@ -20,18 +26,241 @@ corpus length.
 """
 import itertools
 import logging
+import lzma
 import os
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from gensim.models.word2vec import LineSentence
+from gensim import utils
 
 logger = logging.getLogger(__name__)
 
 #: gensim's ``MAX_WORDS_IN_BATCH``: the longest sentence its readers yield.
 MAX_SENTENCE_LENGTH = 10000
+
+#: A first line longer than this (in bytes) marks a text8-format corpus.
+TEXT8_LINE_BYTES = 1 << 20
+
+#: Bytes :class:`Text8File` reads at a time.
+READ_BLOCK_BYTES = 1 << 20
+
+#: What the decompressors raise on damaged or truncated data (gzip: EOFError, zlib.error,
+#: BadGzipFile; bz2: OSError, EOFError; xz: LZMAError, EOFError).
+_READ_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError)
+
+
+class CorpusReadError(ValueError):
+    """A corpus file cannot be read: damaged or truncated compressed data, or text that is not UTF-8.
+
+    The message names the file and where reading stopped (line and byte offset of the uncompressed text).
+    """
+
+
+def _decode(data, path, offset, line=None):
+    """``data`` decoded as UTF-8, or a :class:`CorpusReadError` naming where it is not."""
+    try:
+        return data.decode("utf8")
+    except UnicodeDecodeError as error:
+        where = f"byte {offset + error.start:,}" if line is None else f"line {line:,}, byte {offset + error.start:,}"
+        bad = error.object[error.start:error.end]
+        raise CorpusReadError(f"{path}: {where} is not UTF-8 text ({error.reason}: {bad!r})") from None
+
+
+def _read_failed(path, error, offset, line=None):
+    """A :class:`CorpusReadError` for a decompression or I/O failure at ``offset`` of the uncompressed text."""
+    where = f"line {line:,}, " if line is not None else ""
+    return CorpusReadError(f"{path}: cannot read past {where}byte {offset:,} of its text, the file is damaged or "
+                           f"truncated: {type(error).__name__}: {error}")
+
+
+class LineSentenceFile:
+    """Sentences of a file with one sentence a line, words separated by whitespace, as gensim's ``LineSentence``.
+
+    Lines longer than ``max_sentence_length`` words are cut into pieces of that length; empty lines
+    yield nothing. Read errors raise :class:`CorpusReadError` naming the file, the line and the byte.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, plain or compressed (``.gz``, ``.bz2``, ``.xz``: anything ``smart_open`` reads).
+    max_sentence_length : int, optional
+
+    Examples
+    --------
+    >>> from gensim.test.utils import datapath
+    >>> next(iter(LineSentenceFile(datapath("lee_background.cor"))))[:3]
+    ['Hundreds', 'of', 'people']
+    """
+
+    def __init__(self, path, max_sentence_length=MAX_SENTENCE_LENGTH):
+        self.path = os.fspath(path)
+        self.max_sentence_length = max_sentence_length
+
+    def __iter__(self):
+        with utils.open(self.path, "rb") as fin:
+            line_number, offset = 0, 0
+            while True:
+                try:
+                    line = fin.readline()
+                except _READ_ERRORS as error:
+                    raise _read_failed(self.path, error, offset, line_number + 1) from error
+                if not line:
+                    return
+                line_number += 1
+                words = _decode(line, self.path, offset, line_number).split()
+                offset += len(line)
+                for start in range(0, len(words), self.max_sentence_length):
+                    yield words[start:start + self.max_sentence_length]
+
+
+class Text8File:
+    """Sentences of a text8-format file (one huge line of words), as gensim's ``Text8Corpus``.
+
+    The words are cut into sentences of ``max_sentence_length`` words. The file is read in blocks of
+    :data:`READ_BLOCK_BYTES`; read errors raise :class:`CorpusReadError` naming the file and the byte.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, plain or compressed (``.gz``, ``.bz2``, ``.xz``).
+    max_sentence_length : int, optional
+
+    Examples
+    --------
+    >>> from torchw2v.datasets import text8_sample
+    >>> [len(sentence) for sentence in itertools.islice(Text8File(text8_sample()), 2)]
+    [10000, 10000]
+    """
+
+    def __init__(self, path, max_sentence_length=MAX_SENTENCE_LENGTH):
+        self.path = os.fspath(path)
+        self.max_sentence_length = max_sentence_length
+
+    def __iter__(self):
+        size = self.max_sentence_length
+        sentence, rest, offset = [], b"", 0  # offset: bytes of the file before ``rest``
+        with utils.open(self.path, "rb") as fin:
+            while True:
+                try:
+                    block = fin.read(READ_BLOCK_BYTES)
+                except _READ_ERRORS as error:
+                    raise _read_failed(self.path, error, offset + len(rest)) from error
+                text = rest + block
+                # the last word may go on in the next block: keep it for then
+                cut = max(text.rfind(b" "), text.rfind(b"\n")) + 1 if block else len(text)
+                sentence.extend(_decode(text[:cut], self.path, offset).split())
+                rest, offset = text[cut:], offset + cut
+                full = len(sentence) - len(sentence) % size if block else len(sentence)
+                for start in range(0, full, size):
+                    yield sentence[start:start + size]
+                sentence = sentence[full:]
+                if not block:
+                    return
+
+
+def is_text8_format(path) -> bool:
+    """Tell whether a corpus file is in the text8 format: one huge line of space-separated words.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The corpus file, plain or compressed (``.gz``, ``.bz2``, ``.xz``: anything ``smart_open`` reads).
+
+    Returns
+    -------
+    bool
+        True when the first line is longer than :data:`TEXT8_LINE_BYTES` or the file has a single line.
+
+    Examples
+    --------
+    >>> from gensim.test.utils import datapath
+    >>> is_text8_format(datapath("lee_background.cor"))
+    False
+    """
+    path = os.fspath(path)
+    with utils.open(path, "rb") as fin:
+        try:
+            first_line = fin.readline(TEXT8_LINE_BYTES + 1)
+            return len(first_line) > TEXT8_LINE_BYTES or fin.readline(1) == b""
+        except _READ_ERRORS as error:
+            raise _read_failed(path, error, 0, 1) from error
+
+
+class WordLimitedCorpus:
+    """A restartable corpus that stops after its first ``limit`` words, cutting the last sentence.
+
+    Parameters
+    ----------
+    corpus : iterable of list of str
+        The restartable corpus to take the prefix of.
+    limit : int
+        How many words to yield on each pass.
+
+    Examples
+    --------
+    >>> list(WordLimitedCorpus([["a", "b"], ["c", "d", "e"], ["f"]], limit=3))
+    [['a', 'b'], ['c']]
+    """
+
+    def __init__(self, corpus, limit):
+        if limit < 0:
+            raise ValueError(f"limit must be >= 0, got {limit}")
+        self.corpus = corpus
+        self.limit = limit
+
+    def __iter__(self):
+        remaining = self.limit
+        for sentence in self.corpus:
+            if remaining <= 0:
+                break
+            kept = sentence[:remaining]
+            remaining -= len(kept)
+            yield kept
+
+
+def open_corpus(path, *, limit_words=None):
+    """Open a corpus file as a streaming, restartable iterable of sentences.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The corpus file, plain or compressed (``.gz``, ``.bz2``, ``.xz``). A text8-format file (see
+        :func:`is_text8_format`) is read as :class:`Text8File`, cut into 10,000-word sentences; any
+        other file as :class:`LineSentenceFile`: one sentence per line, words separated by whitespace.
+        (:func:`torchw2v.datasets.resolve_corpus` turns the word ``text8`` into a path.)
+    limit_words : int, optional
+        Yield only the first ``limit_words`` words of the corpus on each pass.
+
+    Returns
+    -------
+    iterable of list of str
+        The sentences, read from disk anew on each pass.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+
+    Examples
+    --------
+    >>> from gensim.test.utils import datapath
+    >>> corpus = open_corpus(datapath("lee_background.cor"), limit_words=5)
+    >>> list(corpus)
+    [['Hundreds', 'of', 'people', 'have', 'been']]
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"corpus file {path!r} does not exist")
+    if is_text8_format(path):
+        logger.debug("%s is in the text8 format: one sentence every %d words", path, MAX_SENTENCE_LENGTH)
+        corpus = Text8File(path)
+    else:
+        logger.debug("%s has one sentence a line", path)
+        corpus = LineSentenceFile(path)
+    return corpus if limit_words is None else WordLimitedCorpus(corpus, limit_words)
 
 
 def check_corpus(corpus_iterable=None, corpus_file=None, passes=1):
@@ -101,13 +330,13 @@ pass a file path as corpus_file=... or wrap the text as [text.split()]
 def iter_sentences(corpus_iterable=None, corpus_file=None):
     """Yield the corpus's sentences as token lists, checking that they are token lists.
 
-    ``corpus_file`` is read with gensim's ``LineSentence`` (which splits lines longer than
-    :data:`MAX_SENTENCE_LENGTH`); other sentences come as the iterable gives them.
+    ``corpus_file`` is read as gensim's ``LineSentence`` reads it (:class:`LineSentenceFile`, which
+    splits lines longer than :data:`MAX_SENTENCE_LENGTH`); other sentences come as the iterable gives them.
 
     >>> list(iter_sentences([["a", "b"]]))
     [['a', 'b']]
     """
-    source = LineSentence(corpus_file) if corpus_file is not None else corpus_iterable
+    source = LineSentenceFile(corpus_file) if corpus_file is not None else corpus_iterable
     for sentence in source:
         if isinstance(sentence, (str, bytes)):
             raise TypeError(

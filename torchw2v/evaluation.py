@@ -72,27 +72,27 @@ PathLike = Union[str, "os.PathLike[str]"]
 class Evaluation:
     """Scores of one set of word vectors on WordSim-353, the Google analogies and chosen extras.
 
+    What :func:`evaluate` returns, and what the comparison and the report show for each set of vectors.
+
     Attributes
     ----------
     wordsim_spearman : float
         Spearman rank correlation between the model's cosine similarities and the human scores of the
-        WordSim-353 pairs whose two words are both in the vocabulary; ``nan`` if there is none.
+        WordSim-353 pairs whose two words are both in the vocabulary; ``nan`` with fewer than two.
     wordsim_pearson : float
-        Pearson correlation over the same pairs; ``nan`` if there is none.
-    wordsim_oov_ratio : float
-        Fraction (0 to 1) of the WordSim-353 pairs skipped because a word is out of vocabulary.
+        Pearson correlation over the same pairs; ``nan`` with fewer than two.
+    wordsim_pairs : int
+        Number of WordSim-353 pairs evaluated (both words in the vocabulary).
+    wordsim_pairs_total : int
+        Number of pairs in the WordSim-353 file.
     analogy_accuracy : float
         Fraction (0 to 1) of the evaluated analogy questions answered correctly by 3CosAdd; ``nan``
         if no question could be evaluated.
+    analogy_accuracy_3cosmul : float
+        The same fraction with 3CosMul.
     analogy_questions : int
         Number of analogy questions evaluated, i.e. those whose four words are all among the
         ``restrict_vocab`` most frequent words.
-    analogy_accuracy_3cosmul : float, optional
-        The same fraction with 3CosMul.
-    wordsim_pairs : int, optional
-        Number of WordSim-353 pairs evaluated (both words in the vocabulary).
-    wordsim_pairs_total : int, optional
-        Number of pairs in the WordSim-353 file.
     extra_pairs : dict of str to (float, float), optional
         For each extra ``word1 word2 score`` file, by path: its Spearman correlation and its
         coverage (fraction of its pairs evaluated).
@@ -101,20 +101,25 @@ class Evaluation:
 
     Examples
     --------
-    >>> Evaluation(0.65, 0.62, 0.02, 0.31, 12000).analogy_questions
-    12000
+    >>> scores = Evaluation(0.65, 0.62, 343, 353, 0.31, 0.33, 12000)
+    >>> scores.analogy_questions, round(scores.wordsim_oov_ratio, 3)
+    (12000, 0.028)
     """
 
     wordsim_spearman: float
     wordsim_pearson: float
-    wordsim_oov_ratio: float
+    wordsim_pairs: int
+    wordsim_pairs_total: int
     analogy_accuracy: float
+    analogy_accuracy_3cosmul: float
     analogy_questions: int
-    analogy_accuracy_3cosmul: float = math.nan
-    wordsim_pairs: int = 0
-    wordsim_pairs_total: int = 0
     extra_pairs: dict[str, tuple[float, float]] = field(default_factory=dict)
     neighbours: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+    @property
+    def wordsim_oov_ratio(self) -> float:
+        """Fraction (0 to 1) of the WordSim-353 pairs skipped because a word is out of vocabulary."""
+        return (self.wordsim_pairs_total - self.wordsim_pairs) / self.wordsim_pairs_total
 
 
 @dataclass(frozen=True, eq=False)
@@ -566,78 +571,6 @@ def nearest_neighbours(wv: KeyedVectors, words: Iterable[str], topn: int = 10) -
     return {word: wv.most_similar(key, topn=topn) for word, key in find_words(wv, words).items()}
 
 
-def wordsim353(wv: KeyedVectors) -> dict[str, float]:
-    """Correlate the vectors' cosine similarities with the WordSim-353 human judgements.
-
-    Parameters
-    ----------
-    wv : gensim.models.KeyedVectors
-        The word vectors to evaluate. Words are matched case-insensitively.
-
-    Returns
-    -------
-    dict of str to float
-        ``"spearman"`` and ``"pearson"``: the correlation coefficients over the pairs whose two words
-        are in the vocabulary (``nan`` when no pair is); ``"oov_ratio"``: the fraction (0 to 1, where
-        gensim reports a percentage) of pairs skipped for an out-of-vocabulary word.
-
-    See Also
-    --------
-    word_pairs : the same scores, with the evaluated pairs, for any word-pair file.
-
-    Examples
-    --------
-    >>> from gensim.models import Word2Vec
-    >>> from gensim.models.word2vec import LineSentence
-    >>> from gensim.test.utils import datapath
-    >>> model = Word2Vec(LineSentence(datapath("lee_background.cor")), vector_size=32, workers=1)
-    >>> scores = wordsim353(model.wv)
-    >>> sorted(scores)
-    ['oov_ratio', 'pearson', 'spearman']
-    >>> 0.0 < scores["oov_ratio"] < 1.0
-    True
-    """
-    result = word_pairs(wv)
-    return {"spearman": result.spearman, "pearson": result.pearson, "oov_ratio": result.oov_ratio}
-
-
-def analogy_accuracy(wv: KeyedVectors, restrict_vocab: int = 30000) -> dict[str, float]:
-    """Answer the Google analogy questions with 3CosAdd and report the fraction answered correctly.
-
-    Parameters
-    ----------
-    wv : gensim.models.KeyedVectors
-        The word vectors to evaluate, ordered by decreasing frequency (as ``sorted_vocab=1`` leaves
-        them). Words are matched case-insensitively.
-    restrict_vocab : int, optional
-        Only the ``restrict_vocab`` first (most frequent) words are used, both as candidate answers
-        and to decide which questions are evaluated: a question with a word outside them is skipped.
-        30,000 is the value of the original word2vec papers' evaluations.
-
-    Returns
-    -------
-    dict of str to float
-        ``"accuracy"``: the fraction (0 to 1) of the evaluated questions answered correctly, ``nan``
-        when no question could be evaluated (gensim reports 0.0 then); ``"questions"``: the number of
-        questions evaluated.
-
-    See Also
-    --------
-    analogies : both methods, per-section accuracies and the answers.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from gensim.models import KeyedVectors
-    >>> wv = KeyedVectors(vector_size=4)
-    >>> wv.add_vectors(["spam", "eggs"], np.ones((2, 4), dtype=np.float32))
-    >>> analogy_accuracy(wv)
-    {'accuracy': nan, 'questions': 0}
-    """
-    result = analogies(wv, restrict_vocab=restrict_vocab, methods=("3cosadd",))
-    return {"accuracy": result.accuracy["3cosadd"], "questions": result.questions}
-
-
 def evaluate(wv: KeyedVectors, restrict_vocab: int = 30000, *, pair_files: Iterable[PathLike] = (),
              neighbour_words: Iterable[str] = (), topn: int = 10) -> Evaluation:
     """Run WordSim-353, both analogy methods, extra word-pair files and nearest neighbours.
@@ -679,12 +612,11 @@ def evaluate(wv: KeyedVectors, restrict_vocab: int = 30000, *, pair_files: Itera
     return Evaluation(
         wordsim_spearman=wordsim.spearman,
         wordsim_pearson=wordsim.pearson,
-        wordsim_oov_ratio=wordsim.oov_ratio,
-        analogy_accuracy=analogy.accuracy["3cosadd"],
-        analogy_questions=analogy.questions,
-        analogy_accuracy_3cosmul=analogy.accuracy["3cosmul"],
         wordsim_pairs=wordsim.pairs,
         wordsim_pairs_total=wordsim.pairs_total,
+        analogy_accuracy=analogy.accuracy["3cosadd"],
+        analogy_accuracy_3cosmul=analogy.accuracy["3cosmul"],
+        analogy_questions=analogy.questions,
         extra_pairs={result.path: (result.spearman, result.coverage) for result in extra},
         neighbours=nearest_neighbours(wv, neighbour_words, topn=topn),
     )

@@ -1,8 +1,10 @@
 """Figures of a word2vec run, written as PNG files: vocabulary, training loss, similarity, PCA map.
 
-Each function takes plain data (counts, arrays, a :class:`gensim.models.KeyedVectors`), draws one
-``matplotlib.figure.Figure`` on an Agg canvas, writes it as a PNG and returns its path. No pyplot is
-involved, so a user's interactive backend and current figure are left as they are.
+Each function takes plain data (counts, arrays, word-pair results, :class:`gensim.models.KeyedVectors`),
+draws one ``matplotlib.figure.Figure`` on an Agg canvas, writes it as a PNG and returns its path. The
+word-pair and PCA figures take several named sets of vectors (such as torchw2v's and gensim's) and
+draw them side by side, on the same scales. No pyplot is involved, so a user's interactive backend and
+current figure are left as they are.
 
 >>> import os, tempfile
 >>> folder = tempfile.mkdtemp()
@@ -13,6 +15,7 @@ involved, so a user's interactive backend and current figure are left as they ar
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -21,6 +24,7 @@ from typing import Union
 
 import numpy as np
 from gensim.models import KeyedVectors
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -28,27 +32,45 @@ from matplotlib.ticker import EngFormatter
 from numpy.typing import ArrayLike
 from scipy.signal import lfilter
 
-from torchw2v.evaluation import find_words
+from torchw2v.evaluation import WordPairsResult, find_words
 
 logger = logging.getLogger(__name__)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 FIGSIZE = (7.0, 5.0)
-"""Size of every figure, in inches."""
+"""Size of a one-panel figure, in inches."""
+
+PANEL_WIDTH = 5.5
+"""Width of each panel of a figure of several side by side, in inches (their height is :data:`FIGSIZE`'s)."""
 
 DPI = 120
-"""Resolution of the PNG files: 840 x 600 pixels at :data:`FIGSIZE`."""
+"""Resolution of the PNG files: 840 x 600 pixels at :data:`FIGSIZE`, 1320 x 600 for two panels."""
+
+STYLE = {"font.size": 11, "axes.titlesize": 12, "figure.titlesize": 13, "legend.fontsize": 10}
+"""Text sizes, a little above matplotlib's defaults so that figures scaled to a page stay readable."""
 
 LOSS_LABEL = "training loss per word (mean over the interval)"
 """Default y-axis label of :func:`plot_training_loss`."""
 
 PCA_WORD_GROUPS = {
     "royalty and gender": ("king", "queen", "man", "woman", "prince", "princess"),
-    "countries and capitals": ("france", "paris", "italy", "rome", "germany", "berlin", "spain", "madrid",
-                               "japan", "tokyo", "china", "beijing", "russia", "moscow"),
+    "countries": ("france", "italy", "germany", "spain", "japan", "china", "russia"),
+    "capitals": ("paris", "rome", "berlin", "madrid", "tokyo", "beijing", "moscow"),
 }
 """Word groups for :func:`plot_pca`, one colour each: the classic analogy examples."""
+
+PCA_PAIRS = (("man", "woman"), ("king", "queen"), ("prince", "princess"), ("france", "paris"), ("italy", "rome"),
+             ("germany", "berlin"), ("spain", "madrid"), ("japan", "tokyo"), ("china", "beijing"),
+             ("russia", "moscow"))
+"""Word pairs :func:`plot_pca` joins by a line: the analogies' offsets (male to female, country to capital)."""
+
+PCA_LEGEND_BAND = 0.15
+"""Height added on top of each PCA panel, as a fraction of its data's, where the legend goes clear of the words."""
+
+_LABEL_OFFSETS = ((5, 3, "left"), (5, -11, "left"), (-5, 3, "right"), (-5, -11, "right"))
+"""Where a PCA point's label may go, in points from the point, with its alignment: the first that
+overlaps least with other points and labels is taken."""
 
 
 def _figure() -> tuple[Figure, Axes]:
@@ -56,6 +78,19 @@ def _figure() -> tuple[Figure, Axes]:
     figure = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure, figure.add_subplot()
+
+
+def _panels(count: int, share: bool) -> tuple[Figure, list[Axes]]:
+    """A new figure of ``count`` panels side by side (:data:`PANEL_WIDTH` each) on an Agg canvas.
+
+    With ``share``, the panels share their axis scales.
+    """
+    if count == 1:
+        figure, ax = _figure()
+        return figure, [ax]
+    figure = Figure(figsize=(PANEL_WIDTH * count, FIGSIZE[1]), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure, list(figure.subplots(1, count, sharex=share, sharey=share).ravel())
 
 
 def _save(figure: Figure, path: PathLike) -> Path:
@@ -66,6 +101,16 @@ def _save(figure: Figure, path: PathLike) -> Path:
     return path
 
 
+def _styled(function):
+    """Draw under :data:`STYLE`."""
+    @functools.wraps(function)
+    def styled(*args, **kwargs):
+        with rc_context(STYLE):
+            return function(*args, **kwargs)
+    return styled
+
+
+@_styled
 def plot_frequency_rank(counts: ArrayLike, min_count: int, path: PathLike) -> Path:
     """Plot word counts against their frequency rank on log-log axes, marking the ``min_count`` cut.
 
@@ -121,8 +166,9 @@ def _exponential_moving_average(values: np.ndarray, weight: float) -> np.ndarray
     return average / (1 - weight ** np.arange(1, len(values) + 1))
 
 
+@_styled
 def plot_training_loss(words: ArrayLike, losses: ArrayLike, epoch_boundaries: ArrayLike, path: PathLike, *,
-                       smoothing: float = 0.9, ylabel: str = LOSS_LABEL) -> Path:
+                       smoothing: float = 0.9, ylabel: str = LOSS_LABEL, title: str = "Training loss") -> Path:
     """Plot the training loss against the words processed, raw and smoothed, with epoch boundaries.
 
     Parameters
@@ -140,6 +186,8 @@ def plot_training_loss(words: ArrayLike, losses: ArrayLike, epoch_boundaries: Ar
         Weight of the past in the exponential moving average drawn as the thick line, in [0, 1).
     ylabel : str, optional
         The y-axis label (see :data:`LOSS_LABEL`).
+    title : str, optional
+        The figure's title.
 
     Returns
     -------
@@ -176,30 +224,29 @@ def plot_training_loss(words: ArrayLike, losses: ArrayLike, epoch_boundaries: Ar
         ax.axvline(boundary, color="0.4", linestyle="--", linewidth=1,
                    label="end of an epoch" if i == 0 else "_nolegend_")
     ax.xaxis.set_major_formatter(EngFormatter())
-    ax.set_xlabel("words processed")
+    ax.set_xlabel("words processed (all epochs)")
     ax.set_ylabel(ylabel)
-    ax.set_title("Training loss")
+    ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend()
     return _save(figure, path)
 
 
-def plot_word_pairs(human: ArrayLike, cosine: ArrayLike, spearman: float, path: PathLike, *,
-                    title: str = "WordSim-353") -> Path:
-    """Scatter the human similarity scores of word pairs against the vectors' cosine similarities.
+@_styled
+def plot_word_pairs(sides: Mapping[str, WordPairsResult], path: PathLike, *, title: str = "WordSim-353") -> Path:
+    """Scatter the human similarity scores of word pairs against cosine similarities, a panel per set of vectors.
+
+    Each panel shows one set of vectors' pairs (such as torchw2v's and gensim's), with a least-squares
+    line and the Spearman correlation in its title; the panels share their axes.
 
     Parameters
     ----------
-    human : array_like of float
-        The human score of each pair (``WordPairsResult.human``).
-    cosine : array_like of float
-        The cosine similarity of each pair's vectors (``WordPairsResult.cosine``), same length.
-    spearman : float
-        Their Spearman correlation, shown in the title (``WordPairsResult.spearman``).
+    sides : dict of str to WordPairsResult
+        Each set's name and its :func:`torchw2v.evaluation.word_pairs` result, in panel order.
     path : str or os.PathLike
         The PNG file to write.
     title : str, optional
-        The name of the pair set, which starts the title.
+        The name of the pair set, which starts the figure's title.
 
     Returns
     -------
@@ -209,45 +256,87 @@ def plot_word_pairs(human: ArrayLike, cosine: ArrayLike, spearman: float, path: 
     Raises
     ------
     ValueError
-        If ``human`` and ``cosine`` differ in length.
+        If ``sides`` is empty.
 
     Examples
     --------
     >>> import os, tempfile
-    >>> plot_word_pairs([1.0, 5.0, 9.0], [0.1, 0.3, 0.7], 1.0,
-    ...                 os.path.join(tempfile.mkdtemp(), "pairs.png")).name
+    >>> import numpy as np
+    >>> from torchw2v.evaluation import WordPairsResult
+    >>> pairs = WordPairsResult("pairs.txt", 1.0, 0.98, 3, 3, ("a", "b", "c"), ("x", "y", "z"),
+    ...                         np.array([1.0, 5.0, 9.0]), np.array([0.1, 0.3, 0.7]))
+    >>> plot_word_pairs({"torchw2v": pairs, "gensim": pairs}, os.path.join(tempfile.mkdtemp(), "pairs.png")).name
     'pairs.png'
     """
-    human = np.asarray(human, dtype=np.float64).ravel()
-    cosine = np.asarray(cosine, dtype=np.float64).ravel()
-    if human.shape != cosine.shape:
-        raise ValueError(f"human and cosine differ in length: {human.size} and {cosine.size}")
-
-    figure, ax = _figure()
-    ax.scatter(human, cosine, s=14, alpha=0.7, color="C0", edgecolors="none")
-    ax.set_xlabel("human similarity score")
-    ax.set_ylabel("cosine similarity of the word vectors")
-    ax.set_title(f"{title}: Spearman \N{GREEK SMALL LETTER RHO} = {spearman:.3f} over {human.size:,} pairs")
-    ax.grid(True, alpha=0.3)
+    if not sides:
+        raise ValueError("sides must name at least one word-pair result")
+    figure, axes = _panels(len(sides), share=True)
+    for ax, (name, pairs) in zip(axes, sides.items()):
+        ax.scatter(pairs.human, pairs.cosine, s=14, alpha=0.6, color="C0", edgecolors="none", label="a word pair")
+        if pairs.pairs >= 2 and np.ptp(pairs.human) > 0:
+            slope, intercept = np.polyfit(pairs.human, pairs.cosine, 1)
+            ends = np.array([pairs.human.min(), pairs.human.max()])
+            ax.plot(ends, slope * ends + intercept, color="C3", linewidth=1.5, label="least-squares line")
+        ax.set_title(f"{name}: Spearman \N{GREEK SMALL LETTER RHO} = {pairs.spearman:.3f}")
+        ax.set_xlabel("human similarity score")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("cosine similarity of the word vectors")
+    axes[0].legend(loc="upper left")
+    first = next(iter(sides.values()))
+    figure.suptitle(f"{title}: human score against cosine similarity, {first.pairs:,} of {first.pairs_total:,} "
+                    "pairs in the vocabulary")
     return _save(figure, path)
 
 
-def plot_pca(wv: KeyedVectors, words: Mapping[str, Sequence[str]] | Sequence[str], path: PathLike) -> Path:
-    """Project chosen words' vectors on their first two principal components, one colour per group.
+def _label_points(ax: Axes, labels: Mapping[str, np.ndarray]) -> None:
+    """Write each label next to its point, on the side (see :data:`_LABEL_OFFSETS`) where it overlaps least.
 
-    The vectors are scaled to unit length (cosine geometry) and centred; the components come from
-    their singular value decomposition. Words missing from the vocabulary are skipped with a logged
-    warning; a word missing in its own case is taken in its most frequent other case
-    (see :func:`torchw2v.evaluation.find_words`), and labelled as in the vocabulary.
+    Greedy: labels are placed in order, each where the nearest point or already placed label is
+    farthest (distances in display pixels, the label's box approximated from its length).
+    """
+    ax.figure.canvas.draw()  # fixes the data-to-pixel transform
+    to_pixels = ax.transData.transform
+    scale = ax.figure.dpi / 72  # pixels per point
+    anchors = to_pixels(np.array(list(labels.values())))  # (n, 2)
+    half_height = 6 * scale
+    placed: list[np.ndarray] = []  # centres of the labels written so far
+    for i, (label, point) in enumerate(labels.items()):
+        half_width = 3.1 * scale * len(label)
+        obstacles = np.vstack([np.delete(anchors, i, axis=0), *placed])  # (m, 2)
+        candidates = [anchors[i] + scale * np.array([dx, dy + 4]) + [half_width if align == "left" else -half_width, 0]
+                      for dx, dy, align in _LABEL_OFFSETS]
+        # each candidate box's distance to the nearest obstacle (taxicab, 0 when one lies inside)
+        gaps = [np.min(np.maximum(np.abs(obstacles - centre) - [half_width, half_height], 0).sum(axis=1),
+                       initial=np.inf) for centre in candidates]
+        best = int(np.argmax(gaps))
+        placed.append(candidates[best])
+        dx, dy, align = _LABEL_OFFSETS[best]
+        ax.annotate(label, point, xytext=(dx, dy), textcoords="offset points", ha=align, fontsize=10, zorder=4)
+
+
+@_styled
+def plot_pca(sides: Mapping[str, KeyedVectors] | KeyedVectors, words: Mapping[str, Sequence[str]] | Sequence[str],
+             path: PathLike, *, pairs: Sequence[tuple[str, str]] = PCA_PAIRS) -> Path:
+    """Project chosen words' vectors on their first two principal components, a panel per set of vectors.
+
+    In each panel the vectors are scaled to unit length (cosine geometry) and centred; the components
+    come from their singular value decomposition. Each group of words has its colour, and a grey line
+    joins the two words of each of ``pairs`` (parallel lines show an analogy's offset). Words missing
+    from the vocabulary of any set are skipped with a logged warning, so that the panels show the same
+    words; a word missing in its own case is taken in its most frequent other case (see
+    :func:`torchw2v.evaluation.find_words`).
 
     Parameters
     ----------
-    wv : gensim.models.KeyedVectors
-        The word vectors.
+    sides : dict of str to gensim.models.KeyedVectors, or gensim.models.KeyedVectors
+        Each set's name and its vectors, in panel order (such as ``{"torchw2v": ..., "gensim": ...}``),
+        or one set of vectors.
     words : dict of str to sequence of str, or sequence of str
         The words, in named groups (such as :data:`PCA_WORD_GROUPS`) or as one group.
     path : str or os.PathLike
         The PNG file to write.
+    pairs : sequence of (str, str), optional
+        Words to join by a line (see :data:`PCA_PAIRS`); pairs not shown are ignored.
 
     Returns
     -------
@@ -257,7 +346,7 @@ def plot_pca(wv: KeyedVectors, words: Mapping[str, Sequence[str]] | Sequence[str
     Raises
     ------
     ValueError
-        If fewer than 3 of the words are in the vocabulary.
+        If fewer than 3 of the words are in every vocabulary.
 
     Examples
     --------
@@ -269,31 +358,45 @@ def plot_pca(wv: KeyedVectors, words: Mapping[str, Sequence[str]] | Sequence[str
     >>> plot_pca(wv, PCA_WORD_GROUPS, os.path.join(tempfile.mkdtemp(), "pca.png")).name
     'pca.png'
     """
+    sides = dict(sides) if isinstance(sides, Mapping) else {"": sides}
     groups = dict(words) if isinstance(words, Mapping) else {"words": tuple(words)}
-    found = {name: list(find_words(wv, group).values()) for name, group in groups.items()}
-    keys = [key for group in found.values() for key in group]
-    if len(keys) < 3:
-        raise ValueError(f"a PCA map needs at least 3 words in the vocabulary, found {len(keys)}: {keys}")
+    found = [{name: find_words(wv, group) for name, group in groups.items()} for wv in sides.values()]
+    shown = {name: [word for word in group if all(word in side[name] for side in found)]
+             for name, group in groups.items()}
+    count = sum(map(len, shown.values()))
+    if count < 3:
+        raise ValueError(f"a PCA map needs at least 3 words in the vocabulary, found {count}: {shown}")
 
-    vectors = wv.vectors[[wv.key_to_index[key] for key in keys]].astype(np.float64)  # (n, d)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    centred = vectors / np.where(norms > 0, norms, 1)
-    centred -= centred.mean(axis=0)
-    _, singular, components = np.linalg.svd(centred, full_matrices=False)
-    points = centred @ components[:2].T  # (n, 2)
-    explained = singular[:2] ** 2 / np.sum(singular ** 2)
-
-    figure, ax = _figure()
-    start = 0
-    for colour, (name, group) in enumerate(found.items()):
-        group_points = points[start:start + len(group)]
-        start += len(group)
-        ax.scatter(group_points[:, 0], group_points[:, 1], color=f"C{colour}", label=name)
-        for key, (x, y) in zip(group, group_points):
-            ax.annotate(key, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=9)
-    ax.set_xlabel(f"first principal component ({explained[0]:.0%} of the variance)")
-    ax.set_ylabel(f"second principal component ({explained[1]:.0%} of the variance)")
-    ax.set_title(f"PCA projection of {len(keys)} word vectors (unit length, centred)")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
+    figure, axes = _panels(len(sides), share=False)
+    for ax, (side, wv), keys in zip(axes, sides.items(), found):
+        vectors = wv.vectors[[wv.key_to_index[keys[name][word]] for name, group in shown.items()
+                              for word in group]].astype(np.float64)  # (n, d)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        centred = vectors / np.where(norms > 0, norms, 1)
+        centred -= centred.mean(axis=0)
+        _, singular, components = np.linalg.svd(centred, full_matrices=False)
+        points = centred @ components[:2].T  # (n, 2)
+        explained = singular[:2] ** 2 / np.sum(singular ** 2)
+        start = 0
+        position = {}
+        for colour, (name, group) in enumerate(shown.items()):
+            group_points = points[start:start + len(group)]
+            start += len(group)
+            ax.scatter(group_points[:, 0], group_points[:, 1], color=f"C{colour}", label=name, zorder=3)
+            position.update(zip(group, group_points))
+        for first, second in pairs:
+            if first in position and second in position:
+                ax.plot(*np.transpose([position[first], position[second]]), color="0.6", linewidth=1, zorder=2)
+        labels = {keys[name][word]: position[word] for name, group in shown.items() for word in group}
+        _label_points(ax, labels)
+        ax.set_xlabel(f"first principal component ({explained[0]:.0%} of the variance)")
+        ax.set_ylabel(f"second principal component ({explained[1]:.0%} of the variance)")
+        if side:
+            ax.set_title(side)
+        ax.grid(True, alpha=0.3)
+        ax.margins(0.12)
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high + PCA_LEGEND_BAND * (high - low))  # an empty band on top for the legend
+    axes[0].legend(loc="upper center", ncol=len(shown), handletextpad=0.2, columnspacing=1.0)
+    figure.suptitle(f"PCA projection of {count} word vectors (unit length, centred)")
     return _save(figure, path)
