@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any, Union
 
+from torchw2v.config import TORCH_ONLY_NAMES
 from torchw2v.corpus import open_corpus
 from torchw2v.datasets import resolve_corpus
 from torchw2v.evaluation import Evaluation, evaluate
@@ -37,9 +38,9 @@ DEFAULT_EPOCHS = 5
 ANALOGY_RESTRICT_VOCAB = 30000
 """``restrict_vocab`` of the analogy evaluation of both sides."""
 
-TORCH_ONLY_KWARGS = frozenset({"device", "batch_size", "dtype", "progress_bar", "cpu_kernel", "shared_negatives",
-                               "optimizer", "optimizer_lr"})
-"""Keyword arguments that only :class:`torchw2v.TorchWord2Vec` takes; gensim does not get them."""
+TORCH_ONLY_KWARGS = frozenset(TORCH_ONLY_NAMES)
+"""Keyword arguments that only :class:`torchw2v.TorchWord2Vec` takes (from the parameter spec); gensim
+does not get them."""
 
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"
 """Format of log lines, in the child processes and on the command line."""

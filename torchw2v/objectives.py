@@ -41,8 +41,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-#: Most updates of one row in one batch applied at full strength (see :class:`RowUpdates`).
-ROW_UPDATE_CAP = 8.0
+#: Most updates of one row in one batch applied at full strength (see :class:`RowUpdates`): none
+#: by default, as Hogwild's (and the fused kernel's) summed updates.
+ROW_UPDATE_CAP = float("inf")
 
 
 def padded_rows(ids, weights):

@@ -63,8 +63,8 @@ class TrainingTables:
 class LossCurve:
     """The training loss recorded through one ``train()`` call (with ``compute_loss``).
 
-    A point is recorded each time a data chunk (about ``chunk_words`` raw words) has been
-    trained: the device's running loss is copied on the device, and all points are read back
+    A point is recorded each time a data chunk (native path, about ``chunk_words`` raw words)
+    or a span (device path) has been trained: the device's running loss is copied on the device, and all points are read back
     once, at the end of training, so recording never waits for the device.
 
     Attributes
@@ -416,8 +416,6 @@ class Trainer:
         steps = self.steps
         tally = _EpochTally(epoch_start=time.perf_counter(), alpha=self.config.alpha)
         effective_before = int(steps.effective_words)
-        points_every = self.config.chunk_words  # raw words between two recorded loss points
-        next_point = points_every
         raw_words = sentences = 0
         for span in steps.epoch(corpus):
             progress = self._progress(epoch, raw_words, sentences)
@@ -426,9 +424,8 @@ class Trainer:
             raw_words, sentences = span.raw_words_done, span.sentences_done
             if self.synchronizer is not None:
                 self.synchronizer.chunk_done(span.raw_words, span.sentences, 0)
-            if self.config.compute_loss and raw_words >= next_point:  # a device copy, not a read
+            if self.config.compute_loss:  # a point per span: a device copy, not a read
                 self._loss_points.append((self._words_before_epoch + raw_words, steps.loss.clone()))
-                next_point = raw_words + points_every
             if bar is not None:
                 bar.update(round(self._progress(epoch, raw_words, sentences) * bar.total) - bar.n)
             now = time.perf_counter()
@@ -443,9 +440,6 @@ class Trainer:
                 )
         tally.raw_words, tally.sentences = raw_words, sentences
         tally.effective_words = int(steps.effective_words) - effective_before
-        end = self._words_before_epoch + raw_words
-        if self.config.compute_loss and (not self._loss_points or self._loss_points[-1][0] != end):
-            self._loss_points.append((self._words_before_epoch + raw_words, steps.loss.clone()))
         if self.synchronizer is not None:
             self.synchronizer.chunk_done(0, 0, tally.effective_words)
         self._finish_epoch(epoch, tally, report)

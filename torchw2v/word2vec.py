@@ -174,8 +174,10 @@ class TorchWord2Vec(Word2Vec):
         ``"auto"`` only imports torch to ask for a GPU when a GPU driver is installed (NVIDIA,
         ROCm, WSL2) or on Apple silicon.
     batch_size : int, optional
-        Center words per training step (default: 2048 with the native CPU kernels, 256 with
-        torch ops on CPU, 16384 on CUDA, 8192 on MPS).
+        Center slots per update (default: 2048 with the native CPU kernels, 1024 on the device
+        path: CUDA, MPS, and CPU with ``cpu_kernel="torch"``). The device path makes its batches
+        from spans of at least 16384 corpus tokens, trained as consecutive updates of
+        ``batch_size`` slots; larger updates learn less per word (see the README).
     dtype : torch.dtype or str, optional
         Training precision: float32 (default) or float64 (trained on the batched torch steps).
     progress_bar : bool, optional

@@ -1,0 +1,101 @@
+"""Quality of the device path at its default (CUDA) settings against gensim, measured on CPU.
+
+The device path (:class:`torchw2v.torch_steps.TorchSteps`: corpus, batches and updates on the
+device) runs the same code on CPU as on CUDA, so its quality at the CUDA defaults can be checked
+here: each configuration trains gensim's ``Word2Vec`` and ``TorchWord2Vec(device="cpu",
+cpu_kernel="torch")`` with the device's default ``batch_size`` (or ``--batch-size``), same
+settings, ``workers=1``, and prints WordSim-353 Spearman and analogy accuracy side by side with
+their differences. ``--record`` appends the table to ``benchmarks/RESULTS.md``.
+
+Example::
+
+    python benchmarks/device_quality.py --corpus ../shared/data/text8-head.gz --configs cbow sg
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+
+from benchmark import record_results  # noqa: E402
+from torchw2v.config import DEFAULT_BATCH_SIZE  # noqa: E402
+
+logger = logging.getLogger("torchw2v.device_quality")
+
+DEFAULT_CORPUS = REPO_ROOT / ".." / "shared" / "data" / "text8-head.gz"
+
+SETTINGS = {"vector_size": 100, "window": 5, "negative": 5, "sample": 1e-3, "min_count": 5, "epochs": 5,
+            "workers": 1, "seed": 1}
+"""The issue's settings: those of the benchmark, on one worker."""
+
+CONFIGS = {
+    "cbow": {"sg": 0},
+    "sg": {"sg": 1},
+    "cbow-hs": {"sg": 0, "hs": 1, "negative": 0},
+    "sg-hs": {"sg": 1, "hs": 1, "negative": 0},
+    "sg-adam": {"sg": 1, "optimizer": "adam"},
+}
+
+
+def evaluate(wv):
+    """WordSim-353 Spearman and 3CosAdd analogy accuracy (gensim's numbers)."""
+    from torchw2v.evaluation import analogies, word_pairs
+
+    return word_pairs(wv).spearman, analogies(wv).accuracy["3cosadd"]
+
+
+def run(corpus, name, batch_size, epochs):
+    """Train gensim and the device path on ``corpus`` with configuration ``name``; return a table row."""
+    import torch
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import Text8Corpus
+
+    from torchw2v import TorchWord2Vec
+
+    torch.set_num_threads(1)
+    settings = dict(SETTINGS, epochs=epochs, **CONFIGS[name])
+    gensim_settings = {k: v for k, v in settings.items() if k != "optimizer"}
+    start = time.perf_counter()
+    reference = Word2Vec(Text8Corpus(str(corpus)), **gensim_settings)
+    gensim_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    model = TorchWord2Vec(Text8Corpus(str(corpus)), device="cpu", cpu_kernel="torch", batch_size=batch_size,
+                          **settings)
+    seconds = time.perf_counter() - start
+    (g_ws, g_an), (t_ws, t_an) = evaluate(reference.wv), evaluate(model.wv)
+    return (f"| {name} | {batch_size} | {g_ws:.3f} / {100 * g_an:.1f}% | {t_ws:.3f} / {100 * t_an:.1f}% | "
+            f"{t_ws - g_ws:+.3f} / {100 * (t_an - g_an):+.1f} pp | {gensim_seconds:.0f} s / {seconds:.0f} s |")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["cbow", "sg"])
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE["cuda"],
+                        help="center slots per update (default: the CUDA default)")
+    parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
+    parser.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    rows = ["| config | batch | gensim WS353 / analogies | device path | difference | time gensim / device (CPU) |",
+            "|---|---|---|---|---|---|"]
+    for name in args.configs:
+        rows.append(run(args.corpus, name, args.batch_size, args.epochs))
+        print(rows[-1], flush=True)
+    table = "\n".join(rows) + "\n"
+    print(table)
+    if args.record:
+        record_results(f"Device path quality on CPU, `{args.corpus.name}`, {args.epochs} epochs, "
+                       f"`python benchmarks/device_quality.py {' '.join(argv or sys.argv[1:])}`\n\n{table}",
+                       " device-path quality")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
