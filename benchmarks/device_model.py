@@ -11,8 +11,9 @@ step of :class:`torchw2v.torch_steps.TorchSteps` eagerly on CPU and prints, per 
 - **bytes**: bytes every op reads and writes (index ops only their rows), against the physical
   minimum of the SGNS update, ``(2b + K + 1)`` rows of ``4d`` bytes read and written per center
   (``b`` the mean reach); the unfused torch ops move several times that;
-- **host µs**: host time to launch one step, measured at a tiny vector size (``d = 4``) where the
-  CPU's arithmetic is negligible;
+- **host µs**: host time to launch one span's ops eagerly: the ops times the measured time to
+  launch an op on a one-element tensor (where the arithmetic is nil); a CUDA graph replays them
+  with one launch;
 - **pipeline words/s**: raw corpus words per second of the device data pipeline alone
   (:meth:`torchw2v.device_data.DeviceBatches.fill`) on this CPU.
 
@@ -42,7 +43,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
-from torchw2v.config import TrainingConfig  # noqa: E402
+from torchw2v.config import DEFAULT_BATCH_SIZE, TrainingConfig  # noqa: E402
 from torchw2v.corpus import EncodedCorpus  # noqa: E402
 from torchw2v.torch_steps import TorchSteps, TorchWeights  # noqa: E402
 from torchw2v.trainer import TrainingTables  # noqa: E402
@@ -145,16 +146,14 @@ def measure(args):
     raw_per_step = epoch_raw / steps._batches.corpus.num_spans
     corpus.close()
 
-    # host launch time per step at a negligible vector size
-    tiny, tiny_corpus = build(args.corpus, args, 4)
-    tiny_spans = tiny.epoch(tiny_corpus)
-    times = []
-    for _, _ in zip(range(40), tiny_spans):
-        start = time.perf_counter()
-        tiny.run(0.025)
-        times.append(time.perf_counter() - start)
-    host_us = 1e6 * float(np.median(times[5:]))
-    tiny_corpus.close()
+    # host time to launch an op: an element-wise op on one element, where the arithmetic is nil
+    one = torch.zeros(1)
+    for _ in range(1000):
+        one.add_(1.0)
+    start = time.perf_counter()
+    for _ in range(20000):
+        one.add_(1.0)
+    host_us = 1e6 * (time.perf_counter() - start) / 20000 * ops_per_step
 
     # the data pipeline alone, one epoch
     pipeline_steps, pipeline_corpus = build(args.corpus, args, 4)
@@ -178,14 +177,15 @@ def measure(args):
                      args.kernel_floor_us * 1e-6 * args.fused_kernels)
     fused_estimate = raw_per_step / fused_time
     return {
-        "ops per step": ops_per_step,
+        "updates per span": -(-steps._batches.corpus.span // args.batch_size),
+        "ops per span (batch making + updates)": ops_per_step,
         "ops": dict(counter.ops.most_common()),
-        "distinct step shapes over the epoch": len(seen_shapes),
-        "centers per step (kept words)": round(centers_per_step),
-        "raw words per step": round(raw_per_step),
-        "bytes per center (torch ops)": round(per_center),
+        "distinct span-step signatures over the epoch": len(seen_shapes),
+        "centers per span (kept words)": round(centers_per_step),
+        "raw words per span": round(raw_per_step),
+        "bytes moved per center (torch ops)": round(per_center),
         "physical minimum bytes per center": round(physical),
-        "host us per step (d=4, CPU eager)": round(host_us),
+        "host us per span (ops x launch time of a one-element op)": round(host_us),
         "device pipeline raw words/s on this CPU": round(pipeline_words_per_s),
         "H100 estimate, torch ops in a CUDA graph (raw words/s)": round(estimate),
         "H100 estimate, fused kernel at the physical minimum (raw words/s)": round(fused_estimate),
@@ -201,7 +201,8 @@ def parse_args(argv=None):
     parser.add_argument("--negative", type=int, default=5)
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--vector-size", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=16384, help="encoded tokens per step (the span)")
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE["cuda"],
+                        help="center slots per update (the span is torch_steps.span_tokens of it)")
     parser.add_argument("--row-efficiency", type=float, default=0.35,
                         help="share of HBM bandwidth reached by gathers of random 400-byte rows")
     parser.add_argument("--kernel-floor-us", type=float, default=2.5, help="least time of one kernel in a graph")

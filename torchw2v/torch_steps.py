@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from torchw2v.objectives import (
-    RowUpdates, cbow_step, clear_padding_rows, hierarchical_softmax_targets, negative_targets, padded_tree,
-    skipgram_step,
+    RowUpdates, cbow_step, clear_padding_rows, hierarchical_softmax_targets, negative_labels, negative_targets,
+    padded_tree, skipgram_step,
 )
 
 logger = logging.getLogger(__name__)
@@ -176,6 +176,8 @@ class TorchSteps:
         self._updates = RowUpdates() if optimizer is None else None
         if config.hs:
             self._points, self._labels = padded_tree(tables.tree, weights.syn1.shape[0], self.device)
+        if config.negative:
+            self._negative_labels = negative_labels(config.negative, weights.syn0.dtype, self.device)
         self._batches = None
         self._graph = None
 
@@ -231,7 +233,7 @@ class TorchSteps:
         if config.hs:
             targets.append(hierarchical_softmax_targets(weights.syn1, self._points, self._labels, centers))
         if config.negative:
-            targets.append(negative_targets(weights.syn1neg, centers, negatives))
+            targets.append(negative_targets(weights.syn1neg, centers, negatives, self._negative_labels))
         if self.optimizer is None:
             lr, update = self.lr, self._updates
         else:  # the steps then yield minus the gradients, which Adam scales itself

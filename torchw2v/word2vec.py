@@ -174,8 +174,8 @@ class TorchWord2Vec(Word2Vec):
         ``"auto"`` only imports torch to ask for a GPU when a GPU driver is installed (NVIDIA,
         ROCm, WSL2) or on Apple silicon.
     batch_size : int, optional
-        Center slots per update (default: 2048 with the native CPU kernels, 1024 on the device
-        path: CUDA, MPS, and CPU with ``cpu_kernel="torch"``). The device path makes its batches
+        Center slots per update (default 2048: per call of the native CPU kernels, and per update
+        of the device path: CUDA, MPS, and CPU with ``cpu_kernel="torch"``). The device path makes its batches
         from spans of at least 16384 corpus tokens, trained as consecutive updates of
         ``batch_size`` slots; larger updates learn less per word (see the README).
     dtype : torch.dtype or str, optional
