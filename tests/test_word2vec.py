@@ -299,7 +299,7 @@ def test_loss_curve_is_recorded_through_training(cpu_kernel):
     assert curve.epoch_ends == [corpus_words, 2 * corpus_words, 3 * corpus_words]
     # a point per data chunk (native) or per span of the device path
     chunk_words = max(2000, 16 * model.batch_size) if cpu_kernel == "native" else span_tokens(model.batch_size)
-    assert len(curve.words) >= 3 * (corpus_words // chunk_words) >= 6 and (np.diff(curve.words) > 0).all()
+    assert len(curve.words) >= max(3, 3 * (corpus_words // chunk_words)) and (np.diff(curve.words) > 0).all()
     assert curve.words[-1] == 3 * corpus_words
     assert (np.diff(curve.loss) >= 0).all() and curve.loss[-1] == pytest.approx(model.get_latest_training_loss())
     per_word = curve.loss_per_word()

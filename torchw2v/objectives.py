@@ -93,6 +93,7 @@ class RowUpdates:
     def __init__(self, cap=ROW_UPDATE_CAP):
         self.cap = float(cap)
         self._counts = {}
+        self._ones = {}
 
     def __call__(self, weights, rows, deltas):
         if self.cap == float("inf"):
@@ -101,7 +102,10 @@ class RowUpdates:
         counts = self._counts.get(id(weights))
         if counts is None:
             counts = self._counts[id(weights)] = weights.new_zeros(weights.shape[0])
-        counts.index_add_(0, rows, torch.ones_like(deltas[:, 0]))
+        ones = self._ones.get(len(rows))
+        if ones is None:
+            ones = self._ones[len(rows)] = deltas.new_ones(len(rows))
+        counts.index_add_(0, rows, ones)
         scale = counts.index_select(0, rows).reciprocal_().mul_(self.cap).clamp_(max=1.0)  # (N,)
         counts.index_fill_(0, rows, 0.0)
         weights.index_add_(0, rows, deltas * scale[:, None])
@@ -221,7 +225,8 @@ def logistic_updates(inputs, outputs, labels, lr):
         delta is minus ``lr`` times the gradient of the summed loss.
     """
     scores = torch.bmm(inputs, outputs.transpose(1, 2))  # (B, C, T)
-    g = torch.sigmoid(scores).sub_(labels).mul_(-lr)  # (label - σ(score)) * lr
+    g = torch.sigmoid(scores)
+    g = torch.sub(labels, g, out=g).mul_(lr)  # (label - σ(score)) * lr
     return torch.bmm(g, outputs), torch.bmm(g.transpose(1, 2), inputs), scores
 
 
