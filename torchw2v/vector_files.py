@@ -115,22 +115,22 @@ def load_word_vectors(path: PathLike, format: str | None = None, kind: str = "in
 
 
 def _load_model_vectors(path: str, kind: str) -> KeyedVectors:
-    """The vectors of a torchw2v model file, else of a gensim ``KeyedVectors``/``Word2Vec`` file (a pickle)."""
+    """The vectors of a model file: torchw2v's weights-only format (no code runs), else a pickle of
+    a torchw2v or gensim ``Word2Vec`` or gensim ``KeyedVectors`` (which runs code from the file)."""
     from gensim.utils import SaveLoad
 
     from torchw2v import TorchWord2Vec
+    from torchw2v.persistence import is_weights_only_file
 
-    try:
-        return TorchWord2Vec.load(path, device="cpu").keyed_vectors(kind)
-    except Exception as error:  # not a torchw2v model: gensim's format is next
-        torchw2v_error = _summary(error)
-    logger.warning("%s is not a torchw2v model (%s): loading it as a gensim model file, which runs code from the "
-                   "file", path, torchw2v_error)
+    if is_weights_only_file(path):
+        return TorchWord2Vec.load_weights_only(path, device="cpu").keyed_vectors(kind)
+    logger.warning("loading %s as a model file (a Python pickle), which runs code from the file", path)
     try:
         loaded = SaveLoad.load(path)
     except Exception as error:
-        raise ValueError(f"{path} is neither a torchw2v model ({torchw2v_error}) nor a gensim model file "
-                         f"({_summary(error)})") from error
+        raise ValueError(f"{path} is not a model file ({_summary(error)})") from error
+    if isinstance(loaded, TorchWord2Vec):
+        return loaded.keyed_vectors(kind)
     wv = loaded if isinstance(loaded, KeyedVectors) else getattr(loaded, "wv", None)
     if not isinstance(wv, KeyedVectors):
         raise ValueError(f"{path} is a gensim file of a {type(loaded).__name__}, which holds no word vectors")
