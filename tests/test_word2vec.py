@@ -438,3 +438,19 @@ def test_train_refuses_arrays_that_do_not_match_the_vocabulary(cpu_kernel):
     model.wv.vectors_lockf = np.array([np.nan], dtype=np.float32)
     with pytest.raises(ValueError, match="vectors_lockf"):
         model.train(common_texts, total_examples=len(common_texts), epochs=1)
+
+
+def test_divergence_is_caught_at_a_too_high_rate_and_not_at_gensims(caplog):
+    """The divergence threshold sits between the largest trained weights and what alpha=10 leaves."""
+    with pytest.raises(TrainingDiverged, match="Lower alpha"):
+        TorchWord2Vec(LEE, epochs=1, workers=1, seed=1, device="cpu", sg=1, alpha=10)
+    model = TorchWord2Vec(LEE, epochs=5, workers=1, seed=1, device="cpu", sg=0, alpha=0.05)
+    assert np.abs(model.wv.vectors).max() < 10
+    with caplog.at_level(logging.WARNING, logger="torchw2v"):
+        TorchWord2Vec(LEE[:50], epochs=1, workers=1, device="cpu", min_count=1, alpha=0.01, min_alpha=0.02)
+    assert "the learning rate will rise" in caplog.text
+
+
+def test_an_ns_exponent_that_breaks_the_noise_table_is_named():
+    with pytest.raises(ValueError, match="ns_exponent"):
+        TorchWord2Vec(LEE[:50], epochs=1, device="cpu", min_count=1, ns_exponent=1e6)

@@ -90,14 +90,27 @@ def noise_cum_table(counts, ns_exponent, domain=CUM_TABLE_DOMAIN):
     -------
     numpy.ndarray of uint32
 
+    Raises
+    ------
+    ValueError
+        ``ns_exponent`` makes the weights overflow or vanish (e.g. ``1e6``).
+
     Examples
     --------
     >>> noise_cum_table(np.array([1, 1]), ns_exponent=1.0, domain=10).tolist()
     [5, 10]
+    >>> noise_cum_table(np.array([5, 7]), ns_exponent=1e6)
+    Traceback (most recent call last):
+    ...
+    ValueError: ns_exponent=1000000.0 gives no usable noise distribution over these word counts (count ** ns_exponent overflows or vanishes); use a value such as 0.75
     """
-    weights = np.asarray(counts, dtype=np.float64) ** float(ns_exponent)
-    cumulative = np.cumsum(weights)  # sequential, as gensim's Python loop
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        weights = np.asarray(counts, dtype=np.float64) ** float(ns_exponent)
+        cumulative = np.cumsum(weights)  # sequential, as gensim's Python loop
     if len(cumulative) == 0:
         return np.zeros(0, dtype=np.uint32)
+    if not (np.isfinite(cumulative[-1]) and cumulative[-1] > 0):
+        raise ValueError(f"ns_exponent={ns_exponent!r} gives no usable noise distribution over these word counts "
+                         "(count ** ns_exponent overflows or vanishes); use a value such as 0.75")
     return np.round(cumulative / cumulative[-1] * domain).astype(np.uint32)
 

@@ -31,9 +31,10 @@ logger = logging.getLogger(__name__)
 
 _END_OF_EPOCH = object()
 
-#: Weights beyond this magnitude mean training has diverged (trained word2vec weights stay
-#: within a few tens).
-DIVERGED_MAGNITUDE = 1e6
+#: Weights beyond this magnitude mean training has diverged. Trained word2vec weights stay small:
+#: the largest |w| after 20 epochs on gensim's Lee corpus was 1.2-2.6 (skip-gram, CBOW, hierarchical
+#: softmax, native and device paths); one epoch at alpha=10 left 1e6.
+DIVERGED_MAGNITUDE = 1e3
 
 
 class TrainingDiverged(FloatingPointError):

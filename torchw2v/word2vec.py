@@ -525,6 +525,9 @@ class TorchWord2Vec(Word2Vec):
             warnings.warn("word_count has no effect (as in gensim 4)", stacklevel=3)
         self.alpha = start_alpha or self.alpha
         self.min_alpha = end_alpha or self.min_alpha
+        if self.min_alpha > self.alpha:
+            logger.warning("min_alpha (%g) is above alpha (%g): the learning rate will rise during training",
+                           self.min_alpha, self.alpha)
         self.epochs = epochs
         self._check_training_sanity(epochs=epochs, total_examples=total_examples, total_words=total_words)
         self._check_corpus_sanity(corpus_iterable=corpus_iterable, corpus_file=corpus_file, passes=epochs)
