@@ -156,7 +156,6 @@ def _cannot_create(path):
 RUNTIME_ERRORS = {
     "unavailable device": (["--device", "cuda:7"], "device"),
     "min_count above every count": (["--min-count", "1000000"], "min_count"),
-    "alpha zero": (["--alpha", "0"], "alpha"),
 }
 
 
@@ -168,6 +167,18 @@ def test_runtime_errors_print_one_line_and_exit_1(options, word, tmp_path, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("torchw2v train: error: ") and word in err[0]
     assert "--debug shows the traceback" in err[0] and "Traceback" not in err[0]
+
+
+@pytest.mark.parametrize("option, value", [("--alpha", "0"), ("--ns-exponent", "nan"), ("--cpu-kernel", "gpu"),
+                                           ("--window", "five")])
+def test_settings_are_checked_by_their_spec_before_training(option, value, tmp_path, capsys):
+    argv = ["train", datapath("lee_background.cor"), "--out", str(tmp_path / "m.tw2v"), option, value]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: {option[2:].replace('-', '_')}: {value!r} is not a valid value" in err
+    assert not (tmp_path / "m.tw2v").exists()
 
 
 def test_debug_keeps_the_traceback(tmp_path):

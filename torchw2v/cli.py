@@ -18,6 +18,7 @@ from pathlib import Path
 
 from torchw2v import __version__
 from torchw2v.comparison import DEFAULT_EPOCHS, LOG_FORMAT, compare, format_table
+from torchw2v.config import PARAMETERS, TORCH_ONLY_NAMES
 from torchw2v.corpus import open_corpus
 from torchw2v.datasets import resolve_corpus
 from torchw2v.export import VECTOR_KINDS
@@ -55,22 +56,6 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    """Parse an integer of at least 0 (an argparse ``type``)."""
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    """Parse a number of at least 0 (an argparse ``type``)."""
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {text}")
     return value
 
 
@@ -117,57 +102,29 @@ def _check_writable_folder(folder: Path, text: str) -> None:
                                          f"({error.strerror})") from None
 
 
-def _positive_float(text: str) -> float:
-    """Parse a number above 0 (an argparse ``type``)."""
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
-_WORD2VEC_OPTIONS: tuple[tuple[str, Callable[[str], object], str], ...] = (
-    ("--vector-size", _positive_int, "dimensionality of the word vectors (default: 100)"),
-    ("--window", _positive_int, "maximum distance between the centre word and a context word (default: 5)"),
-    ("--min-count", _non_negative_int, "ignore words with a total frequency below this (default: 5)"),
-    ("--max-final-vocab", _positive_int, "raise min-count so that about this many words remain (default: none)"),
-    ("--max-vocab-size", _positive_int, "prune the rarest words while counting whenever there are more than this "
-     "(default: no limit)"),
-    ("--sample", _non_negative_float, "threshold for downsampling frequent words; 0 disables (default: 0.001)"),
-    ("--negative", _non_negative_int, "noise words drawn per positive example; 0: no negative sampling (default: 5)"),
-    ("--ns-exponent", float, "exponent of the noise distribution count**ns_exponent (default: 0.75)"),
-    ("--sg", int, "training algorithm: 1 for skip-gram, 0 for CBOW (default: 0)"),
-    ("--hs", int, "1 for hierarchical softmax, 0 for none (default: 0)"),
-    ("--cbow-mean", int, "CBOW only: 1 averages the context vectors, 0 sums them (default: 1)"),
-    ("--shrink-windows", int, "1: draw each centre word's window from 1..window; 0: always the full window "
-     "(default: 1)"),
-    ("--epochs", _positive_int, "passes over the corpus (default: 5)"),
-    ("--alpha", _non_negative_float, "initial learning rate of SGD (default: 0.025)"),
-    ("--min-alpha", _non_negative_float, "final learning rate, reached linearly (default: 0.0001)"),
-    ("--workers", _positive_int, "worker threads (default: 3)"),
-    ("--seed", int, "random seed (default: 1)"),
-    ("--batch-words", _positive_int, "raw words per data-preparation job (default: 10000)"),
-    ("--device", str, "torchw2v only: torch device, e.g. cpu, cuda, cuda:1, mps (default: auto)"),
-    ("--batch-size", _positive_int, "torchw2v only: centre words per training step (default: chosen by device)"),
-    ("--dtype", str, "torchw2v only: float32 or float64 weights during training (default: float32)"),
-    ("--cpu-kernel", str, "torchw2v only: CPU training path, auto, native (compiled kernels) or torch "
-     "(batched torch ops) (default: auto)"),
-    ("--shared-negatives", int, "torchw2v only: skip-gram on the native CPU kernels: 1 draws a centre word's noise "
-     "words once for its whole window (faster), 0 for every pair as gensim (default: 1)"),
-    ("--optimizer", str, "torchw2v only: sgd (gensim's linear-decay SGD) or adam (Adam on the rows of each "
-     "batch) (default: sgd)"),
-    ("--optimizer-lr", _positive_float, "torchw2v only: Adam's initial learning rate (default: 0.002)"),
+_WORD2VEC_OPTIONS = (
+    "vector_size", "window", "min_count", "max_final_vocab", "max_vocab_size", "sample", "negative", "ns_exponent",
+    "sg", "hs", "cbow_mean", "shrink_windows", "epochs", "alpha", "min_alpha", "workers", "seed", "batch_words",
+    "device", "batch_size", "dtype", "cpu_kernel", "shared_negatives", "optimizer", "optimizer_lr",
 )
-"""Options passed on as Word2Vec keyword arguments: flag, type, help."""
-
-_CHOICES = {"--sg": (0, 1), "--hs": (0, 1), "--cbow-mean": (0, 1), "--shrink-windows": (0, 1),
-            "--shared-negatives": (0, 1), "--cpu-kernel": ("auto", "native", "torch"), "--optimizer": ("sgd", "adam"),
-            "--dtype": ("float32", "float64")}
-"""Options that take one of a few values."""
+"""The settings passed on as Word2Vec keyword arguments; their options, checks and help come from the
+parameter spec (:data:`torchw2v.config.PARAMETERS`)."""
 
 
-def _option_dest(flag: str) -> str:
-    """The keyword argument an option sets: ``--min-count`` -> ``min_count``."""
-    return flag[2:].replace("-", "_")
+def _option_flag(name: str) -> str:
+    """The option of a setting: ``min_count`` -> ``--min-count``."""
+    return "--" + name.replace("_", "-")
+
+
+def _option_type(parameter) -> Callable[[str], object]:
+    """An argparse type that parses and checks a setting with its spec (errors name the option)."""
+    def parse(text: str) -> object:
+        try:
+            return parameter.from_text(text)
+        except (TypeError, ValueError) as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    parse.__name__ = parameter.name
+    return parse
 
 
 def _corpus_argument(parser: argparse.ArgumentParser, required: bool) -> None:
@@ -184,18 +141,17 @@ def _corpus_argument(parser: argparse.ArgumentParser, required: bool) -> None:
 def _add_training_options(parser: argparse.ArgumentParser, description: str) -> None:
     """Add the Word2Vec settings (:data:`_WORD2VEC_OPTIONS`) as an argument group."""
     settings = parser.add_argument_group("training settings", description)
-    for flag, type_, help_ in _WORD2VEC_OPTIONS:
-        settings.add_argument(flag, type=type_, choices=_CHOICES.get(flag), help=help_)
+    for name in _WORD2VEC_OPTIONS:
+        parameter = PARAMETERS[name]
+        default = "auto" if parameter.default is None else parameter.default
+        only = "torchw2v only: " if name in TORCH_ONLY_NAMES else ""
+        settings.add_argument(_option_flag(name), type=_option_type(parameter), metavar="VALUE",
+                              help=f"{only}{parameter.help} (default: {default})".replace("%", "%%"))
 
 
 def _training_kwargs(args: argparse.Namespace) -> dict[str, object]:
     """The Word2Vec keyword arguments given on the command line (the others keep their defaults)."""
-    kwargs = {
-        _option_dest(flag): getattr(args, _option_dest(flag))
-        for flag, _, _ in _WORD2VEC_OPTIONS
-        if getattr(args, _option_dest(flag)) is not None
-    }
-    return kwargs
+    return {name: getattr(args, name) for name in _WORD2VEC_OPTIONS if getattr(args, name) is not None}
 
 
 def _add_compare_arguments(parser: argparse.ArgumentParser) -> None:
@@ -239,11 +195,10 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "$(which torchw2v) train CORPUS --out PATH --distributed; rank 0 writes the files.")
     distributed.add_argument("--distributed", action="store_true",
                              help="train with torch.distributed (NCCL on GPUs, Gloo on CPUs)")
-    distributed.add_argument("--sync-words", type=_positive_int, metavar="N",
-                             help="raw words each process trains between two weight synchronisations "
-                             "(default: 100000)")
-    distributed.add_argument("--dist-timeout", type=_positive_float, metavar="SECONDS",
-                             help="how long a process waits for the others before stopping (default: 600)")
+    for name, metavar in (("sync_words", "N"), ("dist_timeout", "SECONDS")):
+        parameter = PARAMETERS[name]
+        distributed.add_argument(_option_flag(name), type=_option_type(parameter), metavar=metavar,
+                                 help=f"{parameter.help} (default: {parameter.default:g})")
     output = parser.add_argument_group("word vectors output")
     output.add_argument("--vectors-out", type=_writable_file, metavar="FILE",
                         help="where to write the word vectors in word2vec format (default: PATH with the suffix "

@@ -408,13 +408,17 @@ class Parameter:
         try:
             return self.checked(text)
         except (TypeError, ValueError) as error:
-            first_error = error
+            reason = error
         for convert in (int, float, _word_value):
             try:
-                return self.checked(convert(text))
+                value = convert(text)
             except (TypeError, ValueError, KeyError):
                 continue
-        raise ValueError(f"{self.name}: {text!r} is not a valid value ({first_error})")
+            try:
+                return self.checked(value)
+            except (TypeError, ValueError) as error:  # the text is a value of this kind, but not a valid one
+                reason = error
+        raise ValueError(f"{self.name}: {text!r} is not a valid value ({reason})")
 
 
 def _word_value(text):
