@@ -114,4 +114,4 @@ class _Moments:
         self.second = torch.zeros_like(weights)
         self.gradient = torch.zeros_like(weights)
         self.touched = torch.zeros(weights.shape[0], dtype=weights.dtype, device=weights.device)
-        self.step = torch.zeros((), dtype=weights.dtype, device=weights.device)
+        self.step = torch.zeros((), dtype=torch.float64, device=weights.device)  # exact bias corrections
