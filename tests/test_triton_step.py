@@ -8,6 +8,7 @@ device, for which triton would then be unusable in this process) and restores th
 at once; each test sets it again for the kernel's first call. The interpreter is slow, about a
 millisecond per operation of a program: the training test groups many centers per program.
 """
+import math
 import os
 
 import numpy as np
@@ -20,7 +21,7 @@ from scipy.stats import spearmanr
 
 from torchw2v.batching import context_windows, subsample
 from torchw2v.huffman import huffman_tree
-from torchw2v.objectives import cbow_step, hierarchical_softmax_targets, negative_targets, skipgram_step
+from torchw2v.objectives import add_row_updates, cbow_step, hierarchical_softmax_targets, negative_targets, skipgram_step
 from torchw2v.torch_steps import NoiseSampler
 from torchw2v.trainer import learning_rate
 
@@ -68,8 +69,8 @@ CONTEXTS = torch.tensor([[10, 11, 12, 13], [14, -1, 15, -1], [-1, -1, -1, -1], [
 NEGATIVES = torch.tensor([[30, 31, 32], [33, 1, 34], [35, 36, 37], [38, 39, 40]], device=DEVICE)
 
 
-def _reference(model, centers, contexts, negatives, sg, cbow_mean, objectives, lr=0.1):
-    """objectives.skipgram_step / cbow_step with add_row_updates on copies; returns (weights, loss)."""
+def _reference(model, centers, contexts, negatives, sg, cbow_mean, objectives, lr=0.1, update=add_row_updates):
+    """objectives.skipgram_step / cbow_step (SGD, add_row_updates) on copies; returns (weights, loss)."""
     weights = {name: tensor.clone() for name, tensor in model.items()}
     targets = []
     if "hs" in objectives:
@@ -80,9 +81,10 @@ def _reference(model, centers, contexts, negatives, sg, cbow_mean, objectives, l
     if "negative" in objectives:
         targets.append(negative_targets(weights["syn1neg"], centers, negatives))
     if sg:
-        loss = skipgram_step(weights["syn0"], centers, contexts, targets, lr, compute_loss=True)
+        loss = skipgram_step(weights["syn0"], centers, contexts, targets, lr, compute_loss=True, update=update)
     else:
-        loss = cbow_step(weights["syn0"], centers, contexts, targets, lr, cbow_mean=cbow_mean, compute_loss=True)
+        loss = cbow_step(weights["syn0"], centers, contexts, targets, lr, cbow_mean=cbow_mean, compute_loss=True,
+                         update=update)
     return weights, float(loss)
 
 
@@ -150,6 +152,33 @@ def test_groups_of_centers_pad_the_last_program_and_skip_padding_centers():
         ours = _fused(model, centers, contexts, negatives, True, True, {"negative"}, group=group)
         _assert_same(ours[0], reference[0])
         assert ours[1] == pytest.approx(reference[1], rel=1e-5)
+
+
+def _uncapped(weights, rows, deltas, present=None, cap=None):
+    """The reference's update rule without its repeat cap."""
+    add_row_updates(weights, rows, deltas, present=present, cap=math.inf)
+
+
+@pytest.mark.parametrize("sg, cbow_mean", MODES, ids=MODE_IDS)
+def test_rows_repeated_across_programs_are_summed_without_a_cap(sg, cbow_mean):
+    """16 centers share context row 40 and noise word 41. In one program (G = 16) they start from
+    the same values: the batched reference without its repeat cap. In 16 programs run in order
+    (Triton's interpreter) each sees the updates before it: 16 reference steps in a row."""
+    model = _model()
+    centers = torch.arange(16, device=DEVICE)
+    contexts = torch.stack([torch.full((16,), 40, device=DEVICE), 16 + centers], dim=1)
+    negatives = torch.stack([torch.full((16,), 41, device=DEVICE), 32 + centers], dim=1)
+    batched, _ = _fused(model, centers, contexts, negatives, sg, cbow_mean, {"negative"}, group=16)
+    _assert_same(batched, _reference(model, centers, contexts, negatives, sg, cbow_mean, {"negative"},
+                                     update=_uncapped)[0])
+    capped, _ = _reference(model, centers, contexts, negatives, sg, cbow_mean, {"negative"})
+    assert not torch.allclose(batched["syn1neg"][41], capped["syn1neg"][41], rtol=1e-3, atol=0)
+    if DEVICE.type == "cpu":  # on a GPU the programs overlap: no fixed order to compare with
+        sequential, steps = _fused(model, centers, contexts, negatives, sg, cbow_mean, {"negative"})[0], model
+        for i in range(16):
+            steps, _ = _reference(steps, centers[i:i + 1], contexts[i:i + 1], negatives[i:i + 1], sg, cbow_mean,
+                                  {"negative"})
+        _assert_same(sequential, steps)
 
 
 @pytest.mark.parametrize("sg, cbow_mean", MODES, ids=MODE_IDS)
