@@ -1,15 +1,18 @@
 """The fused Triton step against the torch-op reference (objectives.py) and autograd.
 
 With a CUDA device the kernel runs compiled on it. Without one, Triton's interpreter
-(``TRITON_INTERPRET=1``) runs the kernel's programs one after another on CPU tensors, which
-checks the CUDA kernel's arithmetic on a machine without a GPU. triton reads the setting when
-it is imported, so this module imports it under the setting (only where there is no CUDA
-device, for which triton would then be unusable in this process) and restores the environment
-at once; each test sets it again for the kernel's first call. The interpreter is slow, about a
-millisecond per operation of a program: the training test groups many centers per program.
+(``TRITON_INTERPRET=1``, set by each test) runs the kernel's programs one after another on CPU
+tensors, which checks the CUDA kernel's arithmetic on a machine without a GPU. triton fixes
+that setting when it is imported, which the kernel's first call does (importing
+``torchw2v.kernels.triton_step`` does not): nothing else in the suite imports triton. The
+interpreter is slow, about a millisecond per operation of a program: the training test groups
+many centers per program.
 """
+import json
 import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -21,31 +24,27 @@ from scipy.stats import spearmanr
 
 from torchw2v.batching import context_windows, subsample
 from torchw2v.huffman import huffman_tree
+from torchw2v.kernels import triton_available
+from torchw2v.kernels.triton_step import fused_step
 from torchw2v.objectives import add_row_updates, cbow_step, hierarchical_softmax_targets, negative_targets, skipgram_step
 from torchw2v.torch_steps import NoiseSampler
 from torchw2v.trainer import learning_rate
 
+pytestmark = pytest.mark.skipif(not triton_available(), reason="triton is not installed: the fused CUDA step "
+                                                                "cannot be tested")
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-_environment = os.environ.get("TRITON_INTERPRET")
-if DEVICE.type == "cpu":
-    os.environ["TRITON_INTERPRET"] = "1"
-try:
-    triton = pytest.importorskip("triton", reason="triton is not installed: the fused CUDA step cannot be tested")
-finally:
-    if _environment is None:
-        os.environ.pop("TRITON_INTERPRET", None)
-    else:
-        os.environ["TRITON_INTERPRET"] = _environment
-from torchw2v.kernels.triton_step import fused_step  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def triton_interpreter(monkeypatch):
-    """On CPU, run the kernel in Triton's interpreter (the module wraps it for it on first use)."""
+    """On CPU, run the kernel in Triton's interpreter."""
     if DEVICE.type == "cpu":
-        if not isinstance(triton.language.sum, triton.runtime.interpreter.InterpretedFunction):
-            pytest.fail("triton was imported before this module could set TRITON_INTERPRET=1")
         monkeypatch.setenv("TRITON_INTERPRET", "1")
+        if "triton" in sys.modules:  # its language functions were wrapped at import, for the interpreter or not
+            from triton.runtime.interpreter import InterpretedFunction
+
+            if not isinstance(sys.modules["triton"].language.sum, InterpretedFunction):
+                pytest.fail("triton was imported without TRITON_INTERPRET=1 before these tests")
 
 
 V, D = 48, 10  # d = 10 is padded to a block of 16: the masks are exercised
@@ -334,3 +333,39 @@ def test_training_the_lee_corpus_agrees_with_gensim_as_gensim_agrees_with_itself
     gensim_with_gensim = spearmanr(_similarities(gensims[0], words), _similarities(gensims[1], words))[0]
     assert np.isfinite(loss) and loss > 0
     assert min(ours_with) > gensim_with_gensim - 0.08, (ours_with, gensim_with_gensim)
+
+
+_COMPILE_AND_REPORT = """
+import json, os, re, subprocess, sys, tempfile
+import triton
+from torchw2v.kernels.triton_step import compile_ahead, kernel_constants
+cuobjdump = os.path.join(triton.__path__[0], "backends", "nvidia", "bin", "cuobjdump")
+report = {}
+for name, (k, depth, sg, cbow_mean) in json.loads(sys.argv[1]).items():
+    kernel = compile_ahead(kernel_constants(100, 10, k, depth, sg=sg, cbow_mean=cbow_mean, lockf=True, loss=True))
+    with tempfile.NamedTemporaryFile(suffix=".cubin") as cubin:
+        cubin.write(kernel.asm["cubin"])
+        cubin.flush()
+        usage = subprocess.run([cuobjdump, "-res-usage", cubin.name], capture_output=True, text=True, check=True)
+    report[name] = dict(usage=re.findall(r"(REG|STACK|LOCAL):(\\d+)", usage.stdout),
+                        atomics=sorted(set(re.findall(r"atom\\.[\\w.]+", kernel.asm["ptx"]))))
+print(json.dumps(report))
+"""
+
+
+def test_kernel_compiles_for_an_h100_without_spilling_and_with_relaxed_atomics(monkeypatch):
+    """ptxas (shipped with triton) compiles it for sm_90 in a process without the interpreter."""
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    configs = {"skipgram-negative": (5, None, True, True), "cbow-mean-negative": (5, None, False, True),
+               "cbow-sum-hs-negative": (5, 24, False, False)}
+    result = subprocess.run([sys.executable, "-c", _COMPILE_AND_REPORT, json.dumps(configs)], capture_output=True,
+                            text=True, env=dict(os.environ), timeout=300)
+    if "No such file" in result.stderr and "cuobjdump" in result.stderr:
+        pytest.skip("this triton build ships no CUDA tools")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(report) == set(configs)
+    for name, compiled in report.items():
+        usage = {key: int(value) for key, value in compiled["usage"]}
+        assert usage["REG"] <= 128 and usage["STACK"] == 0 and usage.get("LOCAL", 0) == 0, (name, usage)
+        assert compiled["atomics"] and all(".relaxed." in atomic for atomic in compiled["atomics"]), compiled

@@ -54,19 +54,21 @@ DRAM traffic is up to 12% above the byte count.
 >>> kernel, minimum
 (9728, 9600)
 """
+from __future__ import annotations  # the kernel's tl.constexpr annotations stay text until triton wraps it
+
 import functools
 import logging
 import os
 
 import torch
 
+from torchw2v.kernels import triton_available
+
 logger = logging.getLogger(__name__)
 
-try:
-    import triton
-    import triton.language as tl
-except ImportError:  # the torch-op step is the fallback; fused_step says why it cannot run
-    triton = tl = None
+#: triton and triton.language, imported by the kernel's first use: triton fixes its interpreter
+#: setting (``TRITON_INTERPRET``) at import, so importing this module must not import it.
+triton = tl = None
 
 
 def bytes_per_center(dim, rows_read, id_bytes, value_bytes=4):
@@ -95,117 +97,122 @@ def bytes_per_center(dim, rows_read, id_bytes, value_bytes=4):
     return rows + id_bytes, rows
 
 
-if triton is not None:
-    def _fused_step_program(
-            syn0, syn1neg, syn1, centers, contexts, negatives, points, codes, path_lengths, lockf, lr_ptr,
-            loss_ptr, n_centers, dim, syn0_stride, syn1neg_stride, syn1_stride, contexts_stride, negatives_stride,
-            points_stride, codes_stride,
-            N_CONTEXT: tl.constexpr, N_NEGATIVE: tl.constexpr, PATH_DEPTH: tl.constexpr,
-            BLOCK_D: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr, GROUP: tl.constexpr,
-            SKIP_GRAM: tl.constexpr, CBOW_MEAN: tl.constexpr, NEGATIVE: tl.constexpr, HS: tl.constexpr,
-            HAS_LOCKF: tl.constexpr, HAS_LOSS: tl.constexpr):
-        # Output slots o of a center: 0..K negative sampling (true word, then noise), then the
-        # Huffman path; the tensors are (GROUP, BLOCK_O, BLOCK_D) blocks of rows.
-        member = tl.program_id(0) * GROUP + tl.arange(0, GROUP)  # (G,)
-        center = tl.load(centers + member, mask=member < n_centers, other=-1).to(tl.int64)
-        active = center >= 0
-        col = tl.arange(0, BLOCK_D)
-        in_dim = (col < dim)[None, None, :]  # (1, 1, D)
-        slot = tl.arange(0, BLOCK_O)[None, :]  # (1, O)
-        lr = tl.load(lr_ptr).to(tl.float32)
+def _fused_step_program(
+        syn0, syn1neg, syn1, centers, contexts, negatives, points, codes, path_lengths, lockf, lr_ptr,
+        loss_ptr, n_centers, dim, syn0_stride, syn1neg_stride, syn1_stride, contexts_stride, negatives_stride,
+        points_stride, codes_stride,
+        N_CONTEXT: tl.constexpr, N_NEGATIVE: tl.constexpr, PATH_DEPTH: tl.constexpr,
+        BLOCK_D: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr, GROUP: tl.constexpr,
+        SKIP_GRAM: tl.constexpr, CBOW_MEAN: tl.constexpr, NEGATIVE: tl.constexpr, HS: tl.constexpr,
+        HAS_LOCKF: tl.constexpr, HAS_LOSS: tl.constexpr):
+    # Output slots o of a center: 0..K negative sampling (true word, then noise), then the
+    # Huffman path; the tensors are (GROUP, BLOCK_O, BLOCK_D) blocks of rows.
+    member = tl.program_id(0) * GROUP + tl.arange(0, GROUP)  # (G,)
+    center = tl.load(centers + member, mask=member < n_centers, other=-1).to(tl.int64)
+    active = center >= 0
+    col = tl.arange(0, BLOCK_D)
+    in_dim = (col < dim)[None, None, :]  # (1, 1, D)
+    slot = tl.arange(0, BLOCK_O)[None, :]  # (1, O)
+    lr = tl.load(lr_ptr).to(tl.float32)
 
-        labels = tl.zeros((GROUP, BLOCK_O), dtype=tl.float32)
-        trained = tl.zeros((GROUP, BLOCK_O), dtype=tl.int1)
-        outputs = tl.zeros((GROUP, BLOCK_O, BLOCK_D), dtype=tl.float32)
-        n_neg_slots = 0
-        if NEGATIVE:
-            n_neg_slots = N_NEGATIVE + 1
-            noise = tl.load(negatives + member[:, None].to(tl.int64) * negatives_stride + (slot - 1),
-                            mask=active[:, None] & (slot >= 1) & (slot <= N_NEGATIVE), other=-1).to(tl.int64)
-            neg_rows = tl.where(slot == 0, center[:, None], noise)  # (G, O)
-            neg_trained = active[:, None] & (slot <= N_NEGATIVE) & ((slot == 0) | (neg_rows != center[:, None]))
-            outputs += tl.load(syn1neg + neg_rows[:, :, None] * syn1neg_stride + col[None, None, :],
-                               mask=neg_trained[:, :, None] & in_dim, other=0.0)
-            labels = tl.where(slot == 0, 1.0, labels)
-            trained = trained | neg_trained
-        if HS:
-            depth = slot - n_neg_slots  # (1, O): position on the path
-            length = tl.load(path_lengths + center, mask=active, other=0)  # (G,)
-            on_path = active[:, None] & (depth >= 0) & (depth < length[:, None]) & (depth < PATH_DEPTH)
-            node = tl.load(points + center[:, None] * points_stride + depth, mask=on_path, other=0).to(tl.int64)
-            code = tl.load(codes + center[:, None] * codes_stride + depth, mask=on_path, other=0).to(tl.float32)
-            outputs += tl.load(syn1 + node[:, :, None] * syn1_stride + col[None, None, :],
-                               mask=on_path[:, :, None] & in_dim, other=0.0)
-            labels = tl.where(on_path, 1.0 - code, labels)
-            trained = trained | on_path
+    labels = tl.zeros((GROUP, BLOCK_O), dtype=tl.float32)
+    trained = tl.zeros((GROUP, BLOCK_O), dtype=tl.int1)
+    outputs = tl.zeros((GROUP, BLOCK_O, BLOCK_D), dtype=tl.float32)
+    n_neg_slots = 0
+    if NEGATIVE:
+        n_neg_slots = N_NEGATIVE + 1
+        noise = tl.load(negatives + member[:, None].to(tl.int64) * negatives_stride + (slot - 1),
+                        mask=active[:, None] & (slot >= 1) & (slot <= N_NEGATIVE), other=-1).to(tl.int64)
+        neg_rows = tl.where(slot == 0, center[:, None], noise)  # (G, O)
+        neg_trained = active[:, None] & (slot <= N_NEGATIVE) & ((slot == 0) | (neg_rows != center[:, None]))
+        outputs += tl.load(syn1neg + neg_rows[:, :, None] * syn1neg_stride + col[None, None, :],
+                           mask=neg_trained[:, :, None] & in_dim, other=0.0)
+        labels = tl.where(slot == 0, 1.0, labels)
+        trained = trained | neg_trained
+    if HS:
+        depth = slot - n_neg_slots  # (1, O): position on the path
+        length = tl.load(path_lengths + center, mask=active, other=0)  # (G,)
+        on_path = active[:, None] & (depth >= 0) & (depth < length[:, None]) & (depth < PATH_DEPTH)
+        node = tl.load(points + center[:, None] * points_stride + depth, mask=on_path, other=0).to(tl.int64)
+        code = tl.load(codes + center[:, None] * codes_stride + depth, mask=on_path, other=0).to(tl.float32)
+        outputs += tl.load(syn1 + node[:, :, None] * syn1_stride + col[None, None, :],
+                           mask=on_path[:, :, None] & in_dim, other=0.0)
+        labels = tl.where(on_path, 1.0 - code, labels)
+        trained = trained | on_path
 
-        c = tl.arange(0, BLOCK_C)[None, :]  # (1, C)
-        context = tl.load(contexts + member[:, None].to(tl.int64) * contexts_stride + c,
-                          mask=active[:, None] & (c < N_CONTEXT), other=-1).to(tl.int64)  # (G, C)
-        valid = context >= 0
-        n_valid = tl.sum(valid.to(tl.int32), axis=1)  # (G,)
-        trained = trained & (n_valid > 0)[:, None]
-        weight = trained.to(tl.float32) * lr  # (G, O)
-        accumulated = tl.zeros((GROUP, BLOCK_O, BLOCK_D), dtype=tl.float32)
-        loss = tl.zeros((GROUP, BLOCK_O), dtype=tl.float32)
-        if SKIP_GRAM:
-            for j in range(N_CONTEXT):
-                word = tl.load(contexts + member.to(tl.int64) * contexts_stride + j, mask=active,
-                               other=-1).to(tl.int64)  # (G,)
-                present = word >= 0
-                vector = tl.load(syn0 + word[:, None] * syn0_stride + col[None, :],
-                                 mask=present[:, None] & (col < dim)[None, :], other=0.0)  # (G, D)
-                score = tl.sum(outputs * vector[:, None, :], axis=2)  # (G, O)
-                pair = weight * present[:, None].to(tl.float32)
-                g = (labels - 1.0 / (1.0 + tl.exp(-score))) * pair
-                delta = tl.sum(g[:, :, None] * outputs, axis=1)  # (G, D)
-                if HAS_LOCKF:
-                    delta *= tl.load(lockf + word, mask=present, other=0.0).to(tl.float32)[:, None]
-                tl.atomic_add(syn0 + word[:, None] * syn0_stride + col[None, :], delta,
-                              mask=present[:, None] & (col < dim)[None, :])
-                accumulated += g[:, :, None] * vector[:, None, :]
-                if HAS_LOSS:
-                    signed = tl.where(labels > 0, score, -score)
-                    log_sigmoid = tl.minimum(signed, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(signed)))
-                    loss += tl.where(trained & present[:, None], -log_sigmoid, 0.0)
-        else:
-            rows = tl.load(syn0 + context[:, :, None] * syn0_stride + col[None, None, :],
-                           mask=valid[:, :, None] & in_dim, other=0.0)  # (G, C, D)
-            count = tl.maximum(n_valid, 1).to(tl.float32)[:, None]  # (G, 1)
-            hidden = tl.sum(rows, axis=1)  # (G, D)
-            if CBOW_MEAN:
-                hidden = hidden / count
-            score = tl.sum(outputs * hidden[:, None, :], axis=2)  # (G, O)
-            g = (labels - 1.0 / (1.0 + tl.exp(-score))) * weight
+    c = tl.arange(0, BLOCK_C)[None, :]  # (1, C)
+    context = tl.load(contexts + member[:, None].to(tl.int64) * contexts_stride + c,
+                      mask=active[:, None] & (c < N_CONTEXT), other=-1).to(tl.int64)  # (G, C)
+    valid = context >= 0
+    n_valid = tl.sum(valid.to(tl.int32), axis=1)  # (G,)
+    trained = trained & (n_valid > 0)[:, None]
+    weight = trained.to(tl.float32) * lr  # (G, O)
+    accumulated = tl.zeros((GROUP, BLOCK_O, BLOCK_D), dtype=tl.float32)
+    loss = tl.zeros((GROUP, BLOCK_O), dtype=tl.float32)
+    if SKIP_GRAM:
+        for j in range(N_CONTEXT):
+            word = tl.load(contexts + member.to(tl.int64) * contexts_stride + j, mask=active,
+                           other=-1).to(tl.int64)  # (G,)
+            present = word >= 0
+            vector = tl.load(syn0 + word[:, None] * syn0_stride + col[None, :],
+                             mask=present[:, None] & (col < dim)[None, :], other=0.0)  # (G, D)
+            score = tl.sum(outputs * vector[:, None, :], axis=2)  # (G, O)
+            pair = weight * present[:, None].to(tl.float32)
+            g = (labels - 1.0 / (1.0 + tl.exp(-score))) * pair
             delta = tl.sum(g[:, :, None] * outputs, axis=1)  # (G, D)
-            if not CBOW_MEAN:
-                delta = delta / count
-            deltas = tl.where(valid[:, :, None], delta[:, None, :], 0.0)  # (G, C, D)
             if HAS_LOCKF:
-                deltas *= tl.load(lockf + context, mask=valid, other=0.0).to(tl.float32)[:, :, None]
-            tl.atomic_add(syn0 + context[:, :, None] * syn0_stride + col[None, None, :], deltas,
-                          mask=valid[:, :, None] & in_dim)
-            accumulated = g[:, :, None] * hidden[:, None, :]
+                delta *= tl.load(lockf + word, mask=present, other=0.0).to(tl.float32)[:, None]
+            tl.atomic_add(syn0 + word[:, None] * syn0_stride + col[None, :], delta,
+                          mask=present[:, None] & (col < dim)[None, :], sem="relaxed")
+            accumulated += g[:, :, None] * vector[:, None, :]
             if HAS_LOSS:
                 signed = tl.where(labels > 0, score, -score)
                 log_sigmoid = tl.minimum(signed, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(signed)))
-                loss = tl.where(trained, -log_sigmoid, 0.0)
-
-        if NEGATIVE:
-            tl.atomic_add(syn1neg + neg_rows[:, :, None] * syn1neg_stride + col[None, None, :], accumulated,
-                          mask=(trained & (slot < n_neg_slots))[:, :, None] & in_dim)
-        if HS:
-            tl.atomic_add(syn1 + node[:, :, None] * syn1_stride + col[None, None, :], accumulated,
-                          mask=(trained & on_path)[:, :, None] & in_dim)
+                loss += tl.where(trained & present[:, None], -log_sigmoid, 0.0)
+    else:
+        rows = tl.load(syn0 + context[:, :, None] * syn0_stride + col[None, None, :],
+                       mask=valid[:, :, None] & in_dim, other=0.0)  # (G, C, D)
+        count = tl.maximum(n_valid, 1).to(tl.float32)[:, None]  # (G, 1)
+        hidden = tl.sum(rows, axis=1)  # (G, D)
+        if CBOW_MEAN:
+            hidden = hidden / count
+        score = tl.sum(outputs * hidden[:, None, :], axis=2)  # (G, O)
+        g = (labels - 1.0 / (1.0 + tl.exp(-score))) * weight
+        delta = tl.sum(g[:, :, None] * outputs, axis=1)  # (G, D): each context row's update with the mean
+        if CBOW_MEAN:
+            deltas = tl.where(valid[:, :, None], delta[:, None, :], 0.0)  # (G, C, D)
+        else:  # gensim divides the sum's update by the context count
+            deltas = tl.where(valid[:, :, None], (delta / count)[:, None, :], 0.0)
+        if HAS_LOCKF:
+            deltas *= tl.load(lockf + context, mask=valid, other=0.0).to(tl.float32)[:, :, None]
+        tl.atomic_add(syn0 + context[:, :, None] * syn0_stride + col[None, None, :], deltas,
+                      mask=valid[:, :, None] & in_dim, sem="relaxed")
+        accumulated = g[:, :, None] * hidden[:, None, :]
         if HAS_LOSS:
-            tl.atomic_add(loss_ptr, tl.sum(tl.sum(loss, axis=1), axis=0).to(loss_ptr.dtype.element_ty))
+            signed = tl.where(labels > 0, score, -score)
+            log_sigmoid = tl.minimum(signed, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(signed)))
+            loss = tl.where(trained, -log_sigmoid, 0.0)
+
+    if NEGATIVE:
+        tl.atomic_add(syn1neg + neg_rows[:, :, None] * syn1neg_stride + col[None, None, :], accumulated,
+                      mask=(trained & (slot < n_neg_slots))[:, :, None] & in_dim, sem="relaxed")
+    if HS:
+        tl.atomic_add(syn1 + node[:, :, None] * syn1_stride + col[None, None, :], accumulated,
+                      mask=(trained & on_path)[:, :, None] & in_dim, sem="relaxed")
+    if HAS_LOSS:
+        tl.atomic_add(loss_ptr, tl.sum(tl.sum(loss, axis=1), axis=0).to(loss_ptr.dtype.element_ty),
+                      sem="relaxed")
 
 
 @functools.lru_cache(maxsize=None)
 def _kernel(interpret):
-    """The jitted program, for Triton's interpreter or for the device (Triton reads
-    ``TRITON_INTERPRET`` when it wraps a function: wrapping on first use honours the setting
-    made before the first call, whenever this module was imported)."""
+    """The jitted program, for Triton's interpreter or for the device (``interpret``: Triton reads
+    ``TRITON_INTERPRET`` when it is imported and when it wraps a function, so both happen here,
+    on first use, after the caller's setting)."""
+    global triton, tl
+    import triton
+    import triton.language as tl
+
     return triton.jit(_fused_step_program)
 
 
@@ -245,7 +252,7 @@ def _check_weights(name, tensor, dim, device):
 
 def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, negatives=None, syn1=None,
                points=None, codes=None, path_lengths=None, lockf=None, loss=None, centers_per_program=1,
-               num_warps=4):
+               num_warps=None):
     """One skip-gram or CBOW step on a batch of windows in one kernel launch, in place.
 
     The SGD step of :func:`torchw2v.objectives.skipgram_step` and
@@ -288,7 +295,7 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
         Centers handled by one program, sharing their starting values (a power of two;
         1 on a GPU; larger groups make Triton's interpreter faster).
     num_warps : int, optional
-        Warps per program on a GPU.
+        Warps per program on a GPU (default: :func:`default_num_warps`).
 
     Raises
     ------
@@ -298,7 +305,7 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
     RuntimeError
         When triton is missing, or the tensors are on the CPU outside Triton's interpreter.
     """
-    if triton is None:
+    if not triton_available():
         raise RuntimeError("fused_step needs triton (pip install triton); the torch-op step runs without it")
     _require(isinstance(syn0, torch.Tensor), f"syn0 must be a tensor, got {type(syn0).__name__}")
     device = syn0.device
@@ -349,18 +356,104 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
     n_centers, n_context = contexts.shape
     if n_centers == 0:
         return
-    n_negative = negatives.shape[1] if negative else 0
-    depth = points.shape[1] if hs else 0
-    n_outputs = (n_negative + 1 if negative else 0) + depth
+    constants = kernel_constants(dim, n_context, negatives.shape[1] if negative else None,
+                                 points.shape[1] if hs else None, sg=sg, cbow_mean=cbow_mean, lockf=lockf is not None,
+                                 loss=loss is not None, centers_per_program=group)
     placeholder = syn0  # stands for the absent tensors; the constexpr flags keep the kernel from reading it
-    _kernel(interpret)[(triton.cdiv(n_centers, group),)](
+    _kernel(interpret)[((n_centers + group - 1) // group,)](
         syn0, syn1neg if negative else placeholder, syn1 if hs else placeholder, centers, contexts,
         negatives if negative else placeholder, points if hs else placeholder, codes if hs else placeholder,
         path_lengths if hs else placeholder, lockf if lockf is not None else placeholder, lr,
         loss if loss is not None else placeholder, n_centers, dim, syn0.stride(0),
         syn1neg.stride(0) if negative else 0, syn1.stride(0) if hs else 0, contexts.stride(0),
         negatives.stride(0) if negative else 0, points.stride(0) if hs else 0, codes.stride(0) if hs else 0,
-        N_CONTEXT=n_context, N_NEGATIVE=n_negative, PATH_DEPTH=depth, BLOCK_D=_next_power_of_two(dim),
-        BLOCK_C=_next_power_of_two(n_context), BLOCK_O=_next_power_of_two(n_outputs), GROUP=group,
-        SKIP_GRAM=bool(sg), CBOW_MEAN=bool(cbow_mean), NEGATIVE=negative, HS=hs, HAS_LOCKF=lockf is not None,
-        HAS_LOSS=loss is not None, num_warps=num_warps)
+        num_warps=num_warps or default_num_warps(constants), **constants)
+
+
+def kernel_constants(dim, n_context, n_negative, path_depth, *, sg, cbow_mean, lockf=False, loss=False,
+                     centers_per_program=1):
+    """The kernel's compile-time constants for a configuration (one compiled kernel each).
+
+    Parameters
+    ----------
+    dim, n_context : int
+        Vector size and context columns ``C``.
+    n_negative, path_depth : int or None
+        ``K`` with negative sampling, the padded Huffman depth ``L`` with hierarchical softmax.
+    sg, cbow_mean, lockf, loss : bool
+    centers_per_program : int, optional
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> constants = kernel_constants(100, 10, 5, None, sg=True, cbow_mean=True)
+    >>> constants["BLOCK_D"], constants["BLOCK_O"], default_num_warps(constants)
+    (128, 8, 4)
+    """
+    negative, hs = n_negative is not None, path_depth is not None
+    n_outputs = (n_negative + 1 if negative else 0) + (path_depth if hs else 0)
+    return dict(N_CONTEXT=n_context, N_NEGATIVE=n_negative or 0, PATH_DEPTH=path_depth or 0,
+                BLOCK_D=_next_power_of_two(dim), BLOCK_C=_next_power_of_two(n_context),
+                BLOCK_O=_next_power_of_two(n_outputs), GROUP=centers_per_program, SKIP_GRAM=bool(sg),
+                CBOW_MEAN=bool(cbow_mean), NEGATIVE=negative, HS=hs, HAS_LOCKF=bool(lockf), HAS_LOSS=bool(loss))
+
+
+def default_num_warps(constants):
+    """Warps per program: 4, up to 16 for larger blocks of rows.
+
+    A program holds its output rows and their accumulated updates in registers (``2 BLOCK_O
+    BLOCK_D`` floats per center), and CBOW also its context rows (``BLOCK_C BLOCK_D``): one warp
+    per 256 floats of the larger block. ptxas (sm_90, ``d = 100``, 10 context columns) then fits
+    negative sampling in 72 registers (skip-gram, 4 warps) and 64 (CBOW, 8 warps), and a Huffman
+    path of up to 32 nodes in 100-128 (16 warps); deeper paths, or hierarchical softmax at
+    ``d > 128``, spill to local memory.
+    """
+    rows = max(constants["BLOCK_O"], 1 if constants["SKIP_GRAM"] else constants["BLOCK_C"])
+    return int(min(16, max(4, constants["GROUP"] * rows * constants["BLOCK_D"] // 256)))
+
+
+#: Argument types of the kernel for ahead-of-time compilation (int64 ids, float32 weights and
+#: learning rate, a float64 loss, int32 path lengths, float32 codes).
+_SIGNATURE = dict(
+    syn0="*fp32", syn1neg="*fp32", syn1="*fp32", centers="*i64", contexts="*i64", negatives="*i64",
+    points="*i64", codes="*fp32", path_lengths="*i32", lockf="*fp32", lr_ptr="*fp32", loss_ptr="*fp64",
+    n_centers="i32", dim="i32", syn0_stride="i32", syn1neg_stride="i32", syn1_stride="i32", contexts_stride="i32",
+    negatives_stride="i32", points_stride="i32", codes_stride="i32")
+
+
+def compile_ahead(constants, capability=90, num_warps=None):
+    """Compile the kernel for a CUDA architecture without a GPU (triton ships ptxas).
+
+    For checking that it compiles and reading its resource use (``asm["cubin"]``, ``asm["ptx"]``);
+    Triton's interpreter must be off (``TRITON_INTERPRET`` unset when triton was imported).
+
+    Parameters
+    ----------
+    constants : dict
+        From :func:`kernel_constants`.
+    capability : int, optional
+        Compute capability (90: H100).
+    num_warps : int, optional
+        Default: :func:`default_num_warps`.
+
+    Returns
+    -------
+    triton.compiler.CompiledKernel
+    """
+    if _interpreting():
+        raise RuntimeError("compile_ahead needs Triton's interpreter off (TRITON_INTERPRET unset)")
+    kernel = _kernel(False)
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    names = list(_SIGNATURE) + list(constants)
+    signature = dict(_SIGNATURE, **{name: "constexpr" for name in constants})
+    aligned = {(names.index(name),): [["tt.divisibility", 16]] for name, kind in _SIGNATURE.items()
+               if kind.startswith("*")}  # as the launcher specialises 16-byte aligned tensors
+    source = ASTSource(fn=kernel, signature=signature, attrs=aligned,
+                       constexprs={(names.index(name),): value for name, value in constants.items()})
+    return triton.compile(source, target=GPUTarget("cuda", capability, 32),
+                          options=dict(num_warps=num_warps or default_num_warps(constants)))
