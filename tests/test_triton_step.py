@@ -26,7 +26,8 @@ from torchw2v.batching import context_windows, subsample
 from torchw2v.huffman import huffman_tree
 from torchw2v.kernels import triton_available
 from torchw2v.kernels.triton_step import fused_step
-from torchw2v.objectives import add_row_updates, cbow_step, hierarchical_softmax_targets, negative_targets, skipgram_step
+from torchw2v.objectives import (add_row_updates, cbow_step, hierarchical_softmax_targets, negative_targets,
+                                 skipgram_step)
 from torchw2v.torch_steps import NoiseSampler
 from torchw2v.trainer import learning_rate
 
@@ -50,12 +51,12 @@ def triton_interpreter(monkeypatch):
 V, D = 48, 10  # d = 10 is padded to a block of 16: the masks are exercised
 
 
-def _model(seed=0, hs_counts=None):
+def _model(seed=0):
     """Random weights (output rows too, so that every gradient is non-zero) and the Huffman paths."""
     generator = torch.Generator().manual_seed(seed)
     weights = {name: (torch.rand(rows, D, generator=generator) - 0.5) for name, rows in
                (("syn0", V), ("syn1neg", V), ("syn1", V - 1))}
-    tree = huffman_tree(np.arange(V, 0, -1) * 10 if hs_counts is None else hs_counts).padded()
+    tree = huffman_tree(np.arange(V, 0, -1) * 10).padded()
     weights.update(points=torch.from_numpy(tree.points), codes=torch.from_numpy(tree.codes).float(),
                    path_lengths=torch.from_numpy(tree.lengths))
     return {name: tensor.to(DEVICE) for name, tensor in weights.items()}
@@ -97,8 +98,8 @@ def _fused(model, centers, contexts, negatives, sg, cbow_mean, objectives, lr=0.
         kwargs.update(syn1neg=weights["syn1neg"], negatives=negatives)
     if "hs" in objectives:
         kwargs.update({name: weights[name] for name in ("syn1", "points", "codes", "path_lengths")})
-    fused_step(weights["syn0"], centers, contexts, torch.tensor(lr, device=DEVICE), sg=sg, cbow_mean=cbow_mean, lockf=lockf,
-               loss=loss, centers_per_program=group, **kwargs)
+    fused_step(weights["syn0"], centers, contexts, torch.tensor(lr, device=DEVICE), sg=sg, cbow_mean=cbow_mean,
+               lockf=lockf, loss=loss, centers_per_program=group, **kwargs)
     return weights, float(loss)
 
 
@@ -128,7 +129,8 @@ def test_negative_sampling_step_equals_the_reference(sg, cbow_mean):
 def test_hierarchical_softmax_steps_equal_the_reference(sg, cbow_mean, objectives):
     """Every path shares the root: one center per step (G = 1), or a batch in one program (G = 4)."""
     model = _model()
-    single = _fused(model, torch.tensor([3, -1], device=DEVICE), CONTEXTS[[3, 0]], NEGATIVES[[3, 0]], sg, cbow_mean, objectives)
+    single = _fused(model, torch.tensor([3, -1], device=DEVICE), CONTEXTS[[3, 0]], NEGATIVES[[3, 0]], sg,
+                    cbow_mean, objectives)
     _assert_same(single[0], _reference(model, CENTERS[[3]], CONTEXTS[[3]], NEGATIVES[[3]], sg, cbow_mean,
                                        objectives)[0])
     rows = [0, 1, 3]
@@ -239,8 +241,8 @@ def test_loss_accumulates_onto_the_given_tensor(loss_dtype):
     rows = [0, 1, 3]
     weights = {name: tensor.clone() for name, tensor in model.items()}
     loss = torch.full((), 2.0, dtype=loss_dtype, device=DEVICE)
-    fused_step(weights["syn0"], CENTERS[rows], CONTEXTS[rows], torch.tensor(0.1, device=DEVICE), sg=True, cbow_mean=True,
-               syn1neg=weights["syn1neg"], negatives=NEGATIVES[rows], loss=loss)
+    fused_step(weights["syn0"], CENTERS[rows], CONTEXTS[rows], torch.tensor(0.1, device=DEVICE), sg=True,
+               cbow_mean=True, syn1neg=weights["syn1neg"], negatives=NEGATIVES[rows], loss=loss)
     _, their_loss = _reference(model, CENTERS[rows], CONTEXTS[rows], NEGATIVES[rows], True, True, {"negative"})
     assert loss.dtype == loss_dtype and float(loss) == pytest.approx(2.0 + their_loss, rel=1e-5)
 

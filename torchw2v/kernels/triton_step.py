@@ -22,25 +22,25 @@ set before the first call), which is how the tests check it on a machine without
 
 Race semantics
 --------------
-Within one program every score and update is computed from the rows' values when the
-program read them, exactly as the batched reference does for a whole batch; so a step in
-which no row repeats equals the reference's. Between programs nothing is locked, as in
-Hogwild (and gensim's worker threads): a program reads rows with plain loads and writes its
-updates with relaxed per-element atomic adds (fire-and-forget ``REDG`` on sm_90, no fences), so
-no update is lost, and updates of a row shared by several programs are summed, with no repeat
-cap. When the programs run in grid order, one
-after another (Triton's interpreter does this), a program sees every update of the programs
-before it: sequential per-center SGD, as word2vec.c. On a GPU, the programs in flight at one
-time read each other's rows before or during their updates: on an H100 (132 SMs, 64K registers
-each) about 900 centers for skip-gram with negative sampling at ``d = 100`` (7 programs of 4
-warps at 72 registers per SM), 500 for CBOW, 130 with hierarchical softmax; the staleness of a read is bounded by that window, not by
-the batch size, and a row read while another program adds to it sees some elements before and
-some after the add (never a torn float). The batched torch step needs its repeat cap because
-every one of a row's ``n`` updates in a batch comes from the same stale value; here only the
-updates of programs in flight together share a starting value. ``centers_per_program=G``
-makes that explicit: the ``G`` centers of one program share their starting values, so ``G``
-at least the in-flight window is a worst case of the GPU's staleness, and the tests train the
-Lee corpus at ``G = 1024`` without a cap to gensim's quality.
+Within one program every score and update is computed from the rows' values when the program
+read them, exactly as the batched reference does for a whole batch; so a step in which no row
+repeats equals the reference's. Between programs nothing is locked, as in Hogwild (and gensim's
+worker threads): a program reads rows with plain loads and writes its updates with relaxed
+per-element atomic adds (fire-and-forget ``REDG`` on sm_90, no fences), so no update is lost,
+and updates of a row shared by several programs are summed, with no repeat cap. When the
+programs run in grid order, one after another (Triton's interpreter does this), a program sees
+every update of the programs before it: sequential per-center SGD, as word2vec.c. On a GPU, the
+programs in flight at one time read each other's rows before or during their updates: on an H100
+(132 SMs, 64K registers each) about 900 centers for skip-gram with negative sampling at
+``d = 100`` (7 programs of 4 warps at 72 registers per SM), 500 for CBOW, 130 with hierarchical
+softmax; the staleness of a read is bounded by that window, not by the batch size, and a row
+read while another program adds to it sees some elements before and some after the add (never a
+torn float). The batched torch step needs its repeat cap because every one of a row's ``n``
+updates in a batch comes from the same stale value; here only the updates of programs in flight
+together share a starting value. ``centers_per_program=G`` makes that explicit: the ``G``
+centers of one program share their starting values, so ``G`` at least the in-flight window is a
+worst case of the GPU's staleness, and the tests train the Lee corpus at ``G = 1024`` without a
+cap to gensim's quality.
 
 Memory traffic
 --------------
