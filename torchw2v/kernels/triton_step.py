@@ -38,9 +38,10 @@ read while another program adds to it sees some elements before and some after t
 torn float). The batched torch step needs its repeat cap because every one of a row's ``n``
 updates in a batch comes from the same stale value; here only the updates of programs in flight
 together share a starting value. ``centers_per_program=G`` makes that explicit: the ``G``
-centers of one program share their starting values, so ``G`` at least the in-flight window is a
-worst case of the GPU's staleness, and the tests train the Lee corpus at ``G = 1024`` without a
-cap to gensim's quality.
+centers of one program share their starting values, each missing the others' updates about as a
+GPU program misses those of the programs in flight beside it. Without a cap, skip-gram on
+text8-head trains to gensim's quality at ``G = 1024`` and diverges at 2048, CBOW holds up to 4096
+(``benchmarks/kernel_staleness.py`` measures it with the equivalent torch step; see the README).
 
 Memory traffic
 --------------
