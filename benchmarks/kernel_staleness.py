@@ -1,8 +1,8 @@
 """Quality when updates start from shared stale values without a repeat cap, as in the fused kernel.
 
 On a GPU the fused Triton step (:mod:`torchw2v.kernels.triton_step`) applies every center's
-updates in place with atomic adds: only the programs in flight together (on an H100 about 900
-centers for skip-gram, 500 for CBOW) read the same starting values, and a repeated row's updates
+updates in place with atomic adds: only the programs in flight together (on an H100 about 800
+centers for skip-gram, 400 for CBOW) read the same starting values, and a repeated row's updates
 are summed without a cap. One program of ``W`` centers (``centers_per_program=W``) equals the
 batched torch step at batch ``W`` without its cap (``tests/test_triton_step.py``), so this
 script trains the batched torch path on CPU (``cpu_kernel="torch"``) at batch ``W``, with and

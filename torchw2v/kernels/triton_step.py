@@ -31,8 +31,8 @@ and updates of a row shared by several programs are summed, with no repeat cap. 
 programs run in grid order, one after another (Triton's interpreter does this), a program sees
 every update of the programs before it: sequential per-center SGD, as word2vec.c. On a GPU, the
 programs in flight at one time read each other's rows before or during their updates: on an H100
-(132 SMs, 64K registers each) about 900 centers for skip-gram with negative sampling at
-``d = 100`` (7 programs of 4 warps at 72 registers per SM), 500 for CBOW, 130 with hierarchical
+(132 SMs, 64K registers each) about 800 centers for skip-gram with negative sampling at
+``d = 100`` (6 programs of 4 warps at 80 registers per SM), 400 for CBOW, 130 with hierarchical
 softmax; the staleness of a read is bounded by that window, not by the batch size, and a row
 read while another program adds to it sees some elements before and some after the add (never a
 torn float). The batched torch step needs its repeat cap because every one of a row's ``n``
@@ -42,6 +42,8 @@ centers of one program share their starting values, each missing the others' upd
 GPU program misses those of the programs in flight beside it. Without a cap, skip-gram on
 text8-head trains to gensim's quality at ``G = 1024`` and diverges at 2048, CBOW holds up to 4096
 (``benchmarks/kernel_staleness.py`` measures it with the equivalent torch step; see the README).
+``max_programs=P`` bounds the window on any GPU: ``P`` programs, each training its share of the
+batch one group after another.
 
 Memory traffic
 --------------
@@ -108,103 +110,105 @@ def _fused_step_program(
         BLOCK_D: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr, GROUP: tl.constexpr,
         SKIP_GRAM: tl.constexpr, CBOW_MEAN: tl.constexpr, NEGATIVE: tl.constexpr, HS: tl.constexpr,
         HAS_LOCKF: tl.constexpr, HAS_LOSS: tl.constexpr):
-    # Output slots o of a center: 0..K negative sampling (true word, then noise), then the
-    # Huffman path; the tensors are (GROUP, BLOCK_O, BLOCK_D) blocks of rows.
-    member = tl.program_id(0) * GROUP + tl.arange(0, GROUP)  # (G,)
-    center = tl.load(centers + member, mask=member < n_centers, other=-1).to(tl.int64)
-    active = center >= 0
     col = tl.arange(0, BLOCK_D)
     in_dim = (col < dim)[None, None, :]  # (1, 1, D)
     slot = tl.arange(0, BLOCK_O)[None, :]  # (1, O)
     lr = tl.load(lr_ptr).to(tl.float32)
+    # A program trains groups pid, pid + programs, ... one after another (a single group when the
+    # grid has a program per group; fewer programs bound the centers in flight).
+    for group_index in range(tl.program_id(0), tl.cdiv(n_centers, GROUP), tl.num_programs(0)):
+        member = group_index * GROUP + tl.arange(0, GROUP)  # (G,)
+        center = tl.load(centers + member, mask=member < n_centers, other=-1).to(tl.int64)
+        active = center >= 0
+        # Output slots o of a center: 0..K negative sampling (true word, then noise), then the
+        # Huffman path; the tensors are (GROUP, BLOCK_O, BLOCK_D) blocks of rows.
+        labels = tl.zeros((GROUP, BLOCK_O), dtype=tl.float32)
+        trained = tl.zeros((GROUP, BLOCK_O), dtype=tl.int1)
+        outputs = tl.zeros((GROUP, BLOCK_O, BLOCK_D), dtype=tl.float32)
+        n_neg_slots = 0
+        if NEGATIVE:
+            n_neg_slots = N_NEGATIVE + 1
+            noise = tl.load(negatives + member[:, None].to(tl.int64) * negatives_stride + (slot - 1),
+                            mask=active[:, None] & (slot >= 1) & (slot <= N_NEGATIVE), other=-1).to(tl.int64)
+            neg_rows = tl.where(slot == 0, center[:, None], noise)  # (G, O)
+            neg_trained = active[:, None] & (slot <= N_NEGATIVE) & ((slot == 0) | (neg_rows != center[:, None]))
+            outputs += tl.load(syn1neg + neg_rows[:, :, None] * syn1neg_stride + col[None, None, :],
+                               mask=neg_trained[:, :, None] & in_dim, other=0.0)
+            labels = tl.where(slot == 0, 1.0, labels)
+            trained = trained | neg_trained
+        if HS:
+            depth = slot - n_neg_slots  # (1, O): position on the path
+            length = tl.load(path_lengths + center, mask=active, other=0)  # (G,)
+            on_path = active[:, None] & (depth >= 0) & (depth < length[:, None]) & (depth < PATH_DEPTH)
+            node = tl.load(points + center[:, None] * points_stride + depth, mask=on_path, other=0).to(tl.int64)
+            code = tl.load(codes + center[:, None] * codes_stride + depth, mask=on_path, other=0).to(tl.float32)
+            outputs += tl.load(syn1 + node[:, :, None] * syn1_stride + col[None, None, :],
+                               mask=on_path[:, :, None] & in_dim, other=0.0)
+            labels = tl.where(on_path, 1.0 - code, labels)
+            trained = trained | on_path
 
-    labels = tl.zeros((GROUP, BLOCK_O), dtype=tl.float32)
-    trained = tl.zeros((GROUP, BLOCK_O), dtype=tl.int1)
-    outputs = tl.zeros((GROUP, BLOCK_O, BLOCK_D), dtype=tl.float32)
-    n_neg_slots = 0
-    if NEGATIVE:
-        n_neg_slots = N_NEGATIVE + 1
-        noise = tl.load(negatives + member[:, None].to(tl.int64) * negatives_stride + (slot - 1),
-                        mask=active[:, None] & (slot >= 1) & (slot <= N_NEGATIVE), other=-1).to(tl.int64)
-        neg_rows = tl.where(slot == 0, center[:, None], noise)  # (G, O)
-        neg_trained = active[:, None] & (slot <= N_NEGATIVE) & ((slot == 0) | (neg_rows != center[:, None]))
-        outputs += tl.load(syn1neg + neg_rows[:, :, None] * syn1neg_stride + col[None, None, :],
-                           mask=neg_trained[:, :, None] & in_dim, other=0.0)
-        labels = tl.where(slot == 0, 1.0, labels)
-        trained = trained | neg_trained
-    if HS:
-        depth = slot - n_neg_slots  # (1, O): position on the path
-        length = tl.load(path_lengths + center, mask=active, other=0)  # (G,)
-        on_path = active[:, None] & (depth >= 0) & (depth < length[:, None]) & (depth < PATH_DEPTH)
-        node = tl.load(points + center[:, None] * points_stride + depth, mask=on_path, other=0).to(tl.int64)
-        code = tl.load(codes + center[:, None] * codes_stride + depth, mask=on_path, other=0).to(tl.float32)
-        outputs += tl.load(syn1 + node[:, :, None] * syn1_stride + col[None, None, :],
-                           mask=on_path[:, :, None] & in_dim, other=0.0)
-        labels = tl.where(on_path, 1.0 - code, labels)
-        trained = trained | on_path
-
-    c = tl.arange(0, BLOCK_C)[None, :]  # (1, C)
-    context = tl.load(contexts + member[:, None].to(tl.int64) * contexts_stride + c,
-                      mask=active[:, None] & (c < N_CONTEXT), other=-1).to(tl.int64)  # (G, C)
-    valid = context >= 0
-    n_valid = tl.sum(valid.to(tl.int32), axis=1)  # (G,)
-    trained = trained & (n_valid > 0)[:, None]
-    weight = trained.to(tl.float32) * lr  # (G, O)
-    accumulated = tl.zeros((GROUP, BLOCK_O, BLOCK_D), dtype=tl.float32)
-    loss = tl.zeros((GROUP, BLOCK_O), dtype=tl.float32)
-    if SKIP_GRAM:
-        for j in range(N_CONTEXT):
-            word = tl.load(contexts + member.to(tl.int64) * contexts_stride + j, mask=active,
-                           other=-1).to(tl.int64)  # (G,)
-            present = word >= 0
-            vector = tl.load(syn0 + word[:, None] * syn0_stride + col[None, :],
-                             mask=present[:, None] & (col < dim)[None, :], other=0.0)  # (G, D)
-            score = tl.sum(outputs * vector[:, None, :], axis=2)  # (G, O)
-            pair = weight * present[:, None].to(tl.float32)
-            g = (labels - 1.0 / (1.0 + tl.exp(-score))) * pair
-            delta = tl.sum(g[:, :, None] * outputs, axis=1)  # (G, D)
+        c = tl.arange(0, BLOCK_C)[None, :]  # (1, C)
+        context = tl.load(contexts + member[:, None].to(tl.int64) * contexts_stride + c,
+                          mask=active[:, None] & (c < N_CONTEXT), other=-1).to(tl.int64)  # (G, C)
+        valid = context >= 0
+        n_valid = tl.sum(valid.to(tl.int32), axis=1)  # (G,)
+        trained = trained & (n_valid > 0)[:, None]
+        weight = trained.to(tl.float32) * lr  # (G, O)
+        accumulated = tl.zeros((GROUP, BLOCK_O, BLOCK_D), dtype=tl.float32)
+        loss = tl.zeros((GROUP, BLOCK_O), dtype=tl.float32)
+        if SKIP_GRAM:
+            for j in range(N_CONTEXT):
+                word = tl.load(contexts + member.to(tl.int64) * contexts_stride + j, mask=active,
+                               other=-1).to(tl.int64)  # (G,)
+                present = word >= 0
+                vector = tl.load(syn0 + word[:, None] * syn0_stride + col[None, :],
+                                 mask=present[:, None] & (col < dim)[None, :], other=0.0)  # (G, D)
+                score = tl.sum(outputs * vector[:, None, :], axis=2)  # (G, O)
+                pair = weight * present[:, None].to(tl.float32)
+                g = (labels - 1.0 / (1.0 + tl.exp(-score))) * pair
+                delta = tl.sum(g[:, :, None] * outputs, axis=1)  # (G, D)
+                if HAS_LOCKF:
+                    delta *= tl.load(lockf + word, mask=present, other=0.0).to(tl.float32)[:, None]
+                tl.atomic_add(syn0 + word[:, None] * syn0_stride + col[None, :], delta,
+                              mask=present[:, None] & (col < dim)[None, :], sem="relaxed")
+                accumulated += g[:, :, None] * vector[:, None, :]
+                if HAS_LOSS:
+                    signed = tl.where(labels > 0, score, -score)
+                    log_sigmoid = tl.minimum(signed, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(signed)))
+                    loss += tl.where(trained & present[:, None], -log_sigmoid, 0.0)
+        else:
+            rows = tl.load(syn0 + context[:, :, None] * syn0_stride + col[None, None, :],
+                           mask=valid[:, :, None] & in_dim, other=0.0)  # (G, C, D)
+            count = tl.maximum(n_valid, 1).to(tl.float32)[:, None]  # (G, 1)
+            hidden = tl.sum(rows, axis=1)  # (G, D)
+            if CBOW_MEAN:
+                hidden = hidden / count
+            score = tl.sum(outputs * hidden[:, None, :], axis=2)  # (G, O)
+            g = (labels - 1.0 / (1.0 + tl.exp(-score))) * weight
+            delta = tl.sum(g[:, :, None] * outputs, axis=1)  # (G, D): each context row's update with the mean
+            if CBOW_MEAN:
+                deltas = tl.where(valid[:, :, None], delta[:, None, :], 0.0)  # (G, C, D)
+            else:  # gensim divides the sum's update by the context count
+                deltas = tl.where(valid[:, :, None], (delta / count)[:, None, :], 0.0)
             if HAS_LOCKF:
-                delta *= tl.load(lockf + word, mask=present, other=0.0).to(tl.float32)[:, None]
-            tl.atomic_add(syn0 + word[:, None] * syn0_stride + col[None, :], delta,
-                          mask=present[:, None] & (col < dim)[None, :], sem="relaxed")
-            accumulated += g[:, :, None] * vector[:, None, :]
+                deltas *= tl.load(lockf + context, mask=valid, other=0.0).to(tl.float32)[:, :, None]
+            tl.atomic_add(syn0 + context[:, :, None] * syn0_stride + col[None, None, :], deltas,
+                          mask=valid[:, :, None] & in_dim, sem="relaxed")
+            accumulated = g[:, :, None] * hidden[:, None, :]
             if HAS_LOSS:
                 signed = tl.where(labels > 0, score, -score)
                 log_sigmoid = tl.minimum(signed, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(signed)))
-                loss += tl.where(trained & present[:, None], -log_sigmoid, 0.0)
-    else:
-        rows = tl.load(syn0 + context[:, :, None] * syn0_stride + col[None, None, :],
-                       mask=valid[:, :, None] & in_dim, other=0.0)  # (G, C, D)
-        count = tl.maximum(n_valid, 1).to(tl.float32)[:, None]  # (G, 1)
-        hidden = tl.sum(rows, axis=1)  # (G, D)
-        if CBOW_MEAN:
-            hidden = hidden / count
-        score = tl.sum(outputs * hidden[:, None, :], axis=2)  # (G, O)
-        g = (labels - 1.0 / (1.0 + tl.exp(-score))) * weight
-        delta = tl.sum(g[:, :, None] * outputs, axis=1)  # (G, D): each context row's update with the mean
-        if CBOW_MEAN:
-            deltas = tl.where(valid[:, :, None], delta[:, None, :], 0.0)  # (G, C, D)
-        else:  # gensim divides the sum's update by the context count
-            deltas = tl.where(valid[:, :, None], (delta / count)[:, None, :], 0.0)
-        if HAS_LOCKF:
-            deltas *= tl.load(lockf + context, mask=valid, other=0.0).to(tl.float32)[:, :, None]
-        tl.atomic_add(syn0 + context[:, :, None] * syn0_stride + col[None, None, :], deltas,
-                      mask=valid[:, :, None] & in_dim, sem="relaxed")
-        accumulated = g[:, :, None] * hidden[:, None, :]
-        if HAS_LOSS:
-            signed = tl.where(labels > 0, score, -score)
-            log_sigmoid = tl.minimum(signed, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(signed)))
-            loss = tl.where(trained, -log_sigmoid, 0.0)
+                loss = tl.where(trained, -log_sigmoid, 0.0)
 
-    if NEGATIVE:
-        tl.atomic_add(syn1neg + neg_rows[:, :, None] * syn1neg_stride + col[None, None, :], accumulated,
-                      mask=(trained & (slot < n_neg_slots))[:, :, None] & in_dim, sem="relaxed")
-    if HS:
-        tl.atomic_add(syn1 + node[:, :, None] * syn1_stride + col[None, None, :], accumulated,
-                      mask=(trained & on_path)[:, :, None] & in_dim, sem="relaxed")
-    if HAS_LOSS:
-        tl.atomic_add(loss_ptr, tl.sum(tl.sum(loss, axis=1), axis=0).to(loss_ptr.dtype.element_ty),
-                      sem="relaxed")
+        if NEGATIVE:
+            tl.atomic_add(syn1neg + neg_rows[:, :, None] * syn1neg_stride + col[None, None, :], accumulated,
+                          mask=(trained & (slot < n_neg_slots))[:, :, None] & in_dim, sem="relaxed")
+        if HS:
+            tl.atomic_add(syn1 + node[:, :, None] * syn1_stride + col[None, None, :], accumulated,
+                          mask=(trained & on_path)[:, :, None] & in_dim, sem="relaxed")
+        if HAS_LOSS:
+            tl.atomic_add(loss_ptr, tl.sum(tl.sum(loss, axis=1), axis=0).to(loss_ptr.dtype.element_ty),
+                          sem="relaxed")
 
 
 @functools.lru_cache(maxsize=None)
@@ -255,7 +259,7 @@ def _check_weights(name, tensor, dim, device):
 
 def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, negatives=None, syn1=None,
                points=None, codes=None, path_lengths=None, lockf=None, loss=None, centers_per_program=1,
-               num_warps=None):
+               max_programs=None, num_warps=None):
     """One skip-gram or CBOW step on a batch of windows in one kernel launch, in place.
 
     The SGD step of :func:`torchw2v.objectives.skipgram_step` and
@@ -297,6 +301,10 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
     centers_per_program : int, optional
         Centers handled by one program, sharing their starting values (a power of two;
         1 on a GPU; larger groups make Triton's interpreter faster).
+    max_programs : int, optional
+        Launch at most this many programs, each training its groups of centers one after another:
+        this bounds the centers in flight (the staleness of a read) on any GPU. Default: a program
+        per group.
     num_warps : int, optional
         Warps per program on a GPU (default: :func:`default_num_warps`).
 
@@ -352,6 +360,7 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
     group = int(centers_per_program)
     _require(group >= 1 and group & (group - 1) == 0,
              f"centers_per_program must be a power of two, got {centers_per_program}")
+    _require(max_programs is None or int(max_programs) >= 1, f"max_programs must be at least 1, got {max_programs}")
     interpret = _interpreting()
     if device.type != "cuda" and not interpret:
         raise RuntimeError(f"fused_step runs on CUDA tensors, or on CPU tensors under Triton's interpreter "
@@ -363,7 +372,10 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
                                  points.shape[1] if hs else None, sg=sg, cbow_mean=cbow_mean, lockf=lockf is not None,
                                  loss=loss is not None, centers_per_program=group)
     placeholder = syn0  # stands for the absent tensors; the constexpr flags keep the kernel from reading it
-    _kernel(interpret)[((n_centers + group - 1) // group,)](
+    programs = (n_centers + group - 1) // group
+    if max_programs is not None:
+        programs = min(programs, int(max_programs))
+    _kernel(interpret)[(programs,)](
         syn0, syn1neg if negative else placeholder, syn1 if hs else placeholder, centers, contexts,
         negatives if negative else placeholder, points if hs else placeholder, codes if hs else placeholder,
         path_lengths if hs else placeholder, lockf if lockf is not None else placeholder, lr,
@@ -410,8 +422,8 @@ def default_num_warps(constants):
     A program holds its output rows and their accumulated updates in registers (``2 BLOCK_O
     BLOCK_D`` floats per center), and CBOW also its context rows (``BLOCK_C BLOCK_D``): one warp
     per 256 floats of the larger block. ptxas (sm_90, ``d = 100``, 10 context columns) then fits
-    negative sampling in 72 registers (skip-gram, 4 warps) and 64 (CBOW, 8 warps), and a Huffman
-    path of up to 32 nodes in 100-128 (16 warps); deeper paths, or hierarchical softmax at
+    negative sampling in 80 registers (skip-gram, 4 warps) and 78 (CBOW, 8 warps), and a Huffman
+    path of up to 32 nodes in 119-127 (16 warps); deeper paths, or hierarchical softmax at
     ``d > 128``, spill to local memory.
     """
     rows = max(constants["BLOCK_O"], 1 if constants["SKIP_GRAM"] else constants["BLOCK_C"])
