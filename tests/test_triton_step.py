@@ -1,12 +1,13 @@
 """The fused Triton step against the torch-op reference (objectives.py) and autograd.
 
 With a CUDA device the kernel runs compiled on it. Without one, Triton's interpreter
-(``TRITON_INTERPRET=1``, set by each test) runs the kernel's programs one after another on CPU
-tensors, which checks the CUDA kernel's arithmetic on a machine without a GPU. triton fixes
-that setting when it is imported, which the kernel's first call does (importing
-``torchw2v.kernels.triton_step`` does not): nothing else in the suite imports triton. The
-interpreter is slow, about a millisecond per operation of a program: the training test groups
-many centers per program.
+(``TRITON_INTERPRET=1``) runs the kernel's programs one after another on CPU tensors, which
+checks the CUDA kernel's arithmetic on a machine without a GPU. triton fixes that setting when
+it is imported, and other code imports it too (``torch.profiler`` does when it runs), so on CPU
+this module imports triton at collection, before any test runs, under the setting, and restores
+the environment at once; each test sets it again for the kernel's first use. The interpreter is
+slow, about a millisecond per operation of a program: the training test groups many centers per
+program.
 """
 import json
 import math
@@ -34,6 +35,16 @@ from torchw2v.trainer import learning_rate
 pytestmark = pytest.mark.skipif(not triton_available(), reason="triton is not installed: the fused CUDA step "
                                                                 "cannot be tested")
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+if DEVICE.type == "cpu" and triton_available() and "triton" not in sys.modules:
+    _environment = os.environ.get("TRITON_INTERPRET")
+    os.environ["TRITON_INTERPRET"] = "1"
+    try:
+        import triton  # noqa: F401  (its language functions are wrapped for the interpreter now)
+    finally:
+        if _environment is None:
+            del os.environ["TRITON_INTERPRET"]
+        else:
+            os.environ["TRITON_INTERPRET"] = _environment
 
 
 @pytest.fixture(autouse=True)
