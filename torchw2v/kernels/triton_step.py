@@ -275,7 +275,9 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
         Center words; ``-1`` marks padding (that center does nothing).
     contexts : torch.Tensor of int64 or int32, shape (B, C)
         Context words, ``-1`` where none. A CBOW center without context words is not trained
-        (as gensim; the reference would count the loss of its zero hidden vector).
+        (as gensim; the reference would count the loss of its zero hidden vector). Skip-gram
+        streams the columns in order, so a word repeated in one window is read the second time
+        with its first update applied (the reference sums both from the starting value).
     lr : torch.Tensor of float32, shape ()
         The learning rate, on the device (read by the kernel).
     sg : bool
