@@ -79,6 +79,48 @@ def default_batch_size(device, cpu_kernel):
     return DEFAULT_BATCH_SIZE.get(kind, DEFAULT_BATCH_SIZE["cpu"])
 
 
+#: The device path's steps on CUDA (``cuda_kernel``).
+CUDA_KERNELS = ("auto", "triton", "torch")
+
+
+def resolve_cuda_kernel(cuda_kernel, device, dtype, optimizer):
+    """``"triton"`` or ``"torch"``: how the device path trains (see ``TorchWord2Vec``'s ``cuda_kernel``).
+
+    The fused Triton kernel runs on CUDA devices (or on CPU tensors under Triton's interpreter,
+    ``TRITON_INTERPRET=1``), in float32, with gensim's SGD; ``"auto"`` takes it where it can run
+    and says why not otherwise, ``"triton"`` raises instead.
+
+    >>> resolve_cuda_kernel("auto", "cpu", "float32", "sgd")
+    'torch'
+    >>> resolve_cuda_kernel("triton", "cuda", "float32", "adam")
+    Traceback (most recent call last):
+    ...
+    ValueError: cuda_kernel='triton' cannot run here: the fused kernel applies SGD, not optimizer='adam'
+    """
+    from torchw2v.kernels import triton_available
+
+    if cuda_kernel not in CUDA_KERNELS:
+        raise ValueError(f"cuda_kernel must be one of {CUDA_KERNELS}, got {cuda_kernel!r}")
+    if cuda_kernel == "torch":
+        return "torch"
+    interpreted = os.environ.get("TRITON_INTERPRET") == "1"
+    if device_type(device) != "cuda" and not (cuda_kernel == "triton" and interpreted):
+        reason = f"the fused kernel runs on CUDA devices, not {device}"
+    elif optimizer != "sgd":
+        reason = f"the fused kernel applies SGD, not optimizer={optimizer!r}"
+    elif dtype != "float32":
+        reason = f"the fused kernel trains float32 weights, not {dtype}"
+    elif not triton_available():
+        reason = "triton is not installed"
+    else:
+        return "triton"
+    if cuda_kernel == "triton":
+        raise ValueError(f"cuda_kernel='triton' cannot run here: {reason}")
+    if device_type(device) == "cuda":
+        logger.info("the device path runs torch ops, not the fused Triton kernel: %s", reason)
+    return "torch"
+
+
 def resolve_cpu_kernel(cpu_kernel, device, dtype):
     """``"native"`` or ``"torch"``: how CPU training runs (see ``TorchWord2Vec``'s ``cpu_kernel``).
 
@@ -477,6 +519,9 @@ TORCH_PARAMETERS = (
     Parameter("progress_bar", False, boolean, "show a tqdm progress bar while training"),
     Parameter("cpu_kernel", "auto", choice(("auto", "native", "torch")),
               "how to train on CPU: native (compiled kernels), torch (batched torch ops) or auto"),
+    Parameter("cuda_kernel", "auto", choice(CUDA_KERNELS),
+              "the device path's step on CUDA: triton (one fused kernel), torch (torch ops, the reference) or "
+              "auto (triton where it is installed and supports the settings)"),
     Parameter("shared_negatives", True, boolean,
               "skip-gram on the native kernels: share each centre's noise words among its context words"),
     Parameter("optimizer", "sgd", choice(OPTIMIZERS), "update rule: sgd (gensim's) or adam (sparse rows)"),

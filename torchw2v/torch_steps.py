@@ -154,6 +154,10 @@ class TorchSteps:
         Capture the step as a CUDA graph and replay it (default: on CUDA devices).
     memory_share : float, optional
         Share of the device's free memory the resident corpus may take (else it is streamed).
+    kernel : {"torch", "triton"}, optional
+        The update's implementation: the torch ops of :mod:`torchw2v.objectives`, or the fused
+        Triton kernel (:func:`torchw2v.kernels.triton_step.fused_step`, SGD in float32; repeated
+        rows summed without the repeat cap, see its race semantics).
 
     Attributes
     ----------
@@ -163,7 +167,10 @@ class TorchSteps:
         Words kept by subsampling since construction (int64 on the device).
     """
 
-    def __init__(self, config, weights, tables, optimizer=None, cuda_graph=None, memory_share=None):
+    def __init__(self, config, weights, tables, optimizer=None, cuda_graph=None, memory_share=None, kernel="torch"):
+        if kernel == "triton" and (optimizer is not None or weights.syn0.dtype != torch.float32):
+            raise ValueError("the fused Triton kernel trains float32 weights with SGD")
+        self.kernel = kernel
         self.config = config
         self.weights = weights
         self.tables = tables
@@ -176,6 +183,11 @@ class TorchSteps:
         self._updates = RowUpdates() if optimizer is None else None
         if config.hs:
             self._points, self._labels = padded_tree(tables.tree, weights.syn1.shape[0], self.device)
+            if kernel == "triton":  # the kernel gathers each center's path itself
+                tree = tables.tree
+                self._tree = {"points": torch.as_tensor(tree.points, device=self.device),
+                              "codes": torch.as_tensor(tree.codes, device=self.device).float(),
+                              "path_lengths": torch.as_tensor(tree.lengths, device=self.device)}
         if config.negative:
             self._negative_labels = negative_labels(config.negative, weights.syn0.dtype, self.device)
         self._batches = None
@@ -229,6 +241,9 @@ class TorchSteps:
     def _update(self, centers, contexts, negatives):
         """One update on a slice of the span's batch (views: the same shapes every span)."""
         weights, config = self.weights, self.config
+        if self.kernel == "triton":
+            self._fused_update(centers, contexts, negatives)
+            return
         targets = []
         if config.hs:
             targets.append(hierarchical_softmax_targets(weights.syn1, self._points, self._labels, centers))
@@ -247,6 +262,19 @@ class TorchSteps:
         clear_padding_rows(*weights.matrices())
         if loss is not None:
             self.loss.add_(loss)
+
+    def _fused_update(self, centers, contexts, negatives):
+        """The update as one fused Triton kernel (it never touches the padding rows)."""
+        from torchw2v.kernels.triton_step import fused_step
+
+        weights, config = self.weights, self.config
+        kwargs = {}
+        if config.negative:
+            kwargs.update(syn1neg=weights.syn1neg, negatives=negatives)
+        if config.hs:
+            kwargs.update(syn1=weights.syn1, **self._tree)
+        fused_step(weights.syn0, centers, contexts, self.lr, sg=bool(config.sg), cbow_mean=bool(config.cbow_mean),
+                   lockf=weights.lockf, loss=self.loss if config.compute_loss else None, **kwargs)
 
     def _capture(self):
         """Run the first span eagerly, then capture the step as a CUDA graph for the next ones.

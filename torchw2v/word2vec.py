@@ -36,7 +36,7 @@ from torchw2v import export, persistence
 from torchw2v.config import (
     DEFAULT_ADAM_LR, DEFAULT_DIST_TIMEOUT, DEFAULT_SYNC_WORDS, GENSIM_PARAMETERS, PARAMETERS, TORCH_PARAMETERS,
     TrainingConfig, callbacks_list, check_settings, default_batch_size, device_type, integer, number,
-    resolve_cpu_kernel, resolve_device, resolve_dtype,
+    resolve_cpu_kernel, resolve_cuda_kernel, resolve_device, resolve_dtype,
 )
 from torchw2v.corpus import EncodedCorpus, check_corpus, iter_sentences
 from torchw2v.huffman import assign_to_keyed_vectors, huffman_tree
@@ -187,6 +187,11 @@ class TorchWord2Vec(Word2Vec):
         pair, fastest); ``"torch"``, the batched torch ops that CUDA and MPS run; ``"auto"``,
         native when the kernels were built at install (they need a C compiler) and the
         dtype is float32, else torch.
+    cuda_kernel : {"auto", "triton", "torch"}, optional
+        The device path's step on CUDA: ``"triton"``, one fused kernel per update
+        (:mod:`torchw2v.kernels.triton_step`, float32 SGD); ``"torch"``, the torch ops of
+        :mod:`torchw2v.objectives` (the reference, and Adam); ``"auto"``, triton where it is
+        installed and supports the settings (which one runs is logged).
     shared_negatives : bool, optional
         Skip-gram with the native CPU kernels: draw each center's ``negative`` noise words once
         and share them among its context words (Ji et al. 2016), as the batched torch path
@@ -249,8 +254,8 @@ class TorchWord2Vec(Word2Vec):
         sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
         trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
         comment=None, max_final_vocab=None, shrink_windows=True,
-        *, device="auto", batch_size=None, dtype=None, progress_bar=False, cpu_kernel="auto", shared_negatives=True,
-        optimizer="sgd", optimizer_lr=None, distributed=False, sync_words=DEFAULT_SYNC_WORDS,
+        *, device="auto", batch_size=None, dtype=None, progress_bar=False, cpu_kernel="auto", cuda_kernel="auto",
+        shared_negatives=True, optimizer="sgd", optimizer_lr=None, distributed=False, sync_words=DEFAULT_SYNC_WORDS,
         dist_timeout=DEFAULT_DIST_TIMEOUT,
     ):
         arguments = dict(locals())
@@ -267,8 +272,8 @@ class TorchWord2Vec(Word2Vec):
         self.loss_curve = LossCurve()
         super().__init__(sentences=sentences, corpus_file=corpus_file, **settings)
 
-    def _apply_torch_settings(self, device, batch_size, dtype, progress_bar, cpu_kernel, shared_negatives,
-                              optimizer, optimizer_lr, distributed, sync_words, dist_timeout):
+    def _apply_torch_settings(self, device, batch_size, dtype, progress_bar, cpu_kernel, cuda_kernel,
+                              shared_negatives, optimizer, optimizer_lr, distributed, sync_words, dist_timeout):
         """Resolve and set the torch-only settings (checked by :func:`torchw2v.config.check_settings`)."""
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
@@ -279,6 +284,9 @@ class TorchWord2Vec(Word2Vec):
         self.optimizer = optimizer
         self.optimizer_lr = float(optimizer_lr or DEFAULT_ADAM_LR)
         self.cpu_kernel = resolve_cpu_kernel(cpu_kernel, self.device, self.dtype)
+        self.cuda_kernel = cuda_kernel
+        if cuda_kernel == "triton":  # an explicit choice that cannot run is an error now, not at train()
+            resolve_cuda_kernel(cuda_kernel, self.device, self.dtype, optimizer)
         self.batch_size = batch_size or default_batch_size(self.device, self.cpu_kernel)
         self.progress_bar = progress_bar
         self.shared_negatives = shared_negatives
@@ -649,7 +657,10 @@ class TorchWord2Vec(Word2Vec):
             from torchw2v.optimizers import SparseRowAdam
 
             optimizer = SparseRowAdam(weights.matrices(), lr=config.alpha)
-        return TorchSteps(config, weights, tables, optimizer=optimizer)
+        kernel = resolve_cuda_kernel(getattr(self, "cuda_kernel", "auto"), self.device, self.dtype, self.optimizer)
+        logger.info("device path on %s: the step runs %s", self.device,
+                    "the fused Triton kernel" if kernel == "triton" else "torch ops")
+        return TorchSteps(config, weights, tables, optimizer=optimizer, kernel=kernel)
 
     def _synchronizer(self, weights):
         """The distributed weight synchronizer of the weights in use (as tensors sharing their memory)."""
