@@ -115,6 +115,16 @@ def test_arrays_inconsistent_with_the_vocabulary_are_refused_in_both_formats(tmp
             load(str(tmp_path / "short.model"))
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 1.9e38])
+def test_weights_no_training_leaves_are_refused(tmp_path, value):
+    """A flipped exponent byte, NaN or inf in a weight: refused on load, not blamed on alpha in train()."""
+    model = _model()
+    model.syn1neg[1, 2] = value
+    Word2Vec.save(model, str(tmp_path / "damaged.model"))
+    with pytest.raises(ModelFileError, match="syn1neg holds NaN, infinite or huge values"):
+        TorchWord2Vec.load(str(tmp_path / "damaged.model"))
+
+
 def test_a_word_index_out_of_range_is_refused(tmp_path):
     model = _model()
     model.wv.key_to_index[model.wv.index_to_key[0]] = 10**6

@@ -42,7 +42,7 @@ from torchw2v.config import (
     resolve_dtype,
 )
 from torchw2v.export import SHARED_STATE
-from torchw2v.trainer import LossCurve
+from torchw2v.trainer import DIVERGED_MAGNITUDE, LossCurve
 
 logger = logging.getLogger(__name__)
 
@@ -372,7 +372,9 @@ def check_model_state(model, context="the model", for_training=False):
 
     Checked: ``wv.vectors`` (V, vector_size) float32 (and writable, ``for_training``), the per-word
     attributes (V values; counts non-negative integers), ``syn1neg`` (with ``negative``) and
-    ``syn1`` (with ``hs``) of shape (V, vector_size) float32, and ``vectors_lockf`` (finite floats).
+    ``syn1`` (with ``hs``) of shape (V, vector_size) float32 with finite values no larger than
+    trained weights reach (:data:`torchw2v.trainer.DIVERGED_MAGNITUDE`), and ``vectors_lockf``
+    (finite floats).
 
     >>> from gensim.test.utils import common_texts
     >>> from torchw2v import TorchWord2Vec
@@ -402,6 +404,10 @@ def check_model_state(model, context="the model", for_training=False):
         matrices.append(("syn1", model.syn1, " (hs=1)"))
     for name, array, why in matrices:
         _check_matrix(context, name, array, expected, why)
+        largest = max(float(array.max()), -float(array.min())) if array.size else 0.0
+        if not largest <= DIVERGED_MAGNITUDE:  # NaN fails too
+            raise ValueError(f"{context}: {name} holds NaN, infinite or huge values (|w| up to {largest:g}); "
+                             f"trained word2vec weights stay far below {DIVERGED_MAGNITUDE:g}")
         if for_training and not array.flags.writeable:
             raise ValueError(f"{context}: {name} is read-only (loaded with mmap='r'?): load the model without "
                              "mmap, or with mmap='c', to train it")
