@@ -8,7 +8,8 @@ Scenarios
 ---------
 train
     The Lee corpus model of the quality tests, synchronised at every chunk, saved by every
-    rank (only rank 0 may write); then models on a one-sentence corpus (rank 1's shard is empty),
+    rank (only rank 0 may write); the same on the device path (``cpu_kernel="torch"``); then
+    models on a one-sentence corpus (rank 1's shard is empty),
     one of them with rows frozen by ``vectors_lockf``.
 rank1_dies, rank1_hangs
     Rank 1 builds the vocabulary with rank 0, then exits, or sleeps past the timeout; rank 0
@@ -46,6 +47,11 @@ def train(out_dir, rank):
     model.save(os.path.join(out_dir, f"model-rank{rank}.tw2v"))
     np.save(os.path.join(out_dir, f"vectors-rank{rank}.npy"), model.wv.vectors)
     np.save(os.path.join(out_dir, f"syn1neg-rank{rank}.npy"), model.syn1neg)
+
+    # the device path (torch ops, batches made on the device), synchronised the same way
+    device_path = TorchWord2Vec(lee, distributed=True, sync_words=2000, dist_timeout=60, cpu_kernel="torch",
+                                **dict(LEE_SETTINGS, epochs=2, batch_size=256))
+    np.save(os.path.join(out_dir, f"device-rank{rank}.npy"), device_path.wv.vectors)
 
     tiny = TorchWord2Vec(ONE_SENTENCE, vector_size=8, min_count=1, epochs=3, workers=1, device="cpu",
                          distributed=True, dist_timeout=60)

@@ -91,8 +91,10 @@ def test_training_finishes_with_the_whole_corpus_counted_on_every_rank(trained):
 
 def test_every_rank_ends_with_the_same_weights(trained):
     out_dir, _ = trained
-    for name in ("vectors", "syn1neg", "tiny"):
+    for name in ("vectors", "syn1neg", "tiny", "device"):
         np.testing.assert_array_equal(np.load(out_dir / f"{name}-rank0.npy"), np.load(out_dir / f"{name}-rank1.npy"))
+    device_path = np.load(out_dir / "device-rank0.npy")
+    assert np.isfinite(device_path).all() and np.abs(device_path).max() > 0.05  # trained, not the initial vectors
 
 
 def _similarities(wv, words):
