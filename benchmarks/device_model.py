@@ -45,6 +45,7 @@ from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
 from torchw2v.config import DEFAULT_BATCH_SIZE, TrainingConfig  # noqa: E402
 from torchw2v.corpus import EncodedCorpus  # noqa: E402
+from torchw2v.kernels.triton_step import bytes_per_center  # noqa: E402
 from torchw2v.torch_steps import TorchSteps, TorchWeights  # noqa: E402
 from torchw2v.trainer import TrainingTables  # noqa: E402
 
@@ -121,6 +122,16 @@ def build(corpus_path, args, vector_size):
     return TorchSteps(config, weights, tables), corpus
 
 
+def batch_making_ops(steps):
+    """Ops of one span's batch making alone (:meth:`torchw2v.device_data.DeviceBatches.fill`)."""
+    counter = OpCounter()
+    saved = steps._batches.save_cursor()
+    with counter:
+        steps._batches.fill()
+    steps._batches.restore_cursor(saved)
+    return sum(counter.ops.values())
+
+
 def measure(args):
     torch.set_num_threads(1)
     steps, corpus = build(args.corpus, args, args.vector_size)
@@ -134,6 +145,8 @@ def measure(args):
         steps.run(0.025)
     ops_per_step = sum(counter.ops.values())
     bytes_per_step = counter.bytes
+    updates = -(-steps._batches.corpus.span // args.batch_size)
+    ops_per_update = (ops_per_step - batch_making_ops(steps)) / updates
     # shapes over the rest of the epoch (every span's step must see the same shapes)
     for _ in spans:
         shape_counter = OpCounter()
@@ -165,30 +178,35 @@ def measure(args):
     pipeline_corpus.close()
 
     reach = (args.window + 1) / 2  # mean reach of a shrunk window
-    outputs = (args.negative + 1 if args.negative else 0) + (20 if args.hs else 0)  # HS: ~20 nodes per path
-    inputs = 2 * reach if args.sg else 2 * reach  # CBOW reads and writes the context rows too
-    physical = (inputs + outputs) * 4 * args.vector_size * 2
+    path = 20  # HS: about 20 inner nodes on a word's Huffman path
+    outputs = (args.negative + 1 if args.negative else 0) + (path if args.hs else 0)
+    ids = 8 * (1 + 2 * args.window + args.negative) + (12 * path if args.hs else 0)
+    fused, physical = bytes_per_center(args.vector_size, 2 * reach + outputs, ids)
     per_center = bytes_per_step / max(centers_per_step, 1)
     time_memory = bytes_per_step / (H100_HBM_BYTES_PER_S * args.row_efficiency)
     time_floor = ops_per_step * args.kernel_floor_us * 1e-6
     step_time = max(time_memory, time_floor)
     estimate = raw_per_step / step_time
-    fused_time = max(physical * centers_per_step / (H100_HBM_BYTES_PER_S * args.row_efficiency),
-                     args.kernel_floor_us * 1e-6 * args.fused_kernels)
+    fused_ops = ops_per_step - updates * ops_per_update + updates  # batch making, then one kernel per update
+    fused_time = max(fused * centers_per_step / (H100_HBM_BYTES_PER_S * args.row_efficiency),
+                     args.kernel_floor_us * 1e-6 * fused_ops)
     fused_estimate = raw_per_step / fused_time
     return {
-        "updates per span": -(-steps._batches.corpus.span // args.batch_size),
+        "updates per span": updates,
         "ops per span (batch making + updates)": ops_per_step,
+        "ops per update (torch ops)": round(ops_per_update, 1),
+        "ops per span with the fused kernel (batch making + one launch per update)": fused_ops,
         "ops": dict(counter.ops.most_common()),
         "distinct span-step signatures over the epoch": len(seen_shapes),
         "centers per span (kept words)": round(centers_per_step),
         "raw words per span": round(raw_per_step),
         "bytes moved per center (torch ops)": round(per_center),
         "physical minimum bytes per center": round(physical),
+        "bytes moved per center (fused kernel, its estimate)": round(fused),
         "host us per span (ops x launch time of a one-element op)": round(host_us),
         "device pipeline raw words/s on this CPU": round(pipeline_words_per_s),
         "H100 estimate, torch ops in a CUDA graph (raw words/s)": round(estimate),
-        "H100 estimate, fused kernel at the physical minimum (raw words/s)": round(fused_estimate),
+        "H100 estimate, fused Triton kernel in a CUDA graph (raw words/s)": round(fused_estimate),
         "bound": "memory" if time_memory >= time_floor else "kernel floor",
     }
 
@@ -206,8 +224,6 @@ def parse_args(argv=None):
     parser.add_argument("--row-efficiency", type=float, default=0.35,
                         help="share of HBM bandwidth reached by gathers of random 400-byte rows")
     parser.add_argument("--kernel-floor-us", type=float, default=2.5, help="least time of one kernel in a graph")
-    parser.add_argument("--fused-kernels", type=int, default=3,
-                        help="kernels per step of a fused path (batch making and the fused update)")
     return parser.parse_args(argv)
 
 
