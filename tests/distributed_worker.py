@@ -11,6 +11,8 @@ train
     rank (only rank 0 may write); the same on the device path (``cpu_kernel="torch"``); then
     models on a one-sentence corpus (rank 1's shard is empty),
     one of them with rows frozen by ``vectors_lockf``.
+settings_differ
+    Rank 1 asks for 2 epochs, rank 0 for 1: both refuse to train, naming ``epochs`` and the ranks.
 rank1_dies, rank1_hangs
     Rank 1 builds the vocabulary with rank 0, then exits, or sleeps past the timeout; rank 0
     trains and records the error it stops with.
@@ -86,11 +88,27 @@ def fault(rank, hang):
     return {"error": None, "seconds": time.perf_counter() - start}
 
 
+def settings_differ(rank):
+    """Rank 1 trains more epochs than rank 0: both stop before training, naming the setting."""
+    lee = list(LineSentence(datapath("lee_background.cor")))[:40]
+    model = TorchWord2Vec(vector_size=10, min_count=1, epochs=1, workers=1, device="cpu", distributed=True,
+                          dist_timeout=60)
+    model.build_vocab(lee)
+    before = model.wv.vectors.copy()
+    try:
+        model.train(lee, total_examples=model.corpus_count, epochs=1 + rank)
+    except DistributedTrainingError as error:
+        return {"error": str(error), "trained": bool((model.wv.vectors != before).any())}
+    return {"error": None}
+
+
 def main(scenario, out_dir):
     rank = int(os.environ["RANK"])
     logging.basicConfig(level=logging.INFO, format=f"rank {rank} %(name)s %(levelname)s: %(message)s")
     if scenario == "train":
         result = train(out_dir, rank)
+    elif scenario == "settings_differ":
+        result = settings_differ(rank)
     else:
         result = fault(rank, hang=scenario == "rank1_hangs")
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as fout:

@@ -166,6 +166,15 @@ def test_a_dead_or_hung_rank_stops_the_others_with_a_clear_error(tmp_path, scena
     assert result["seconds"] < HANG_TIMEOUT + 5
 
 
+def test_ranks_with_different_settings_refuse_to_train_naming_the_setting(tmp_path):
+    outcomes = run_ranks("settings_differ", tmp_path)
+    for rank, (code, stderr, result) in enumerate(outcomes):
+        assert code == 0, stderr[-3000:]
+        assert result["error"] is not None and not result["trained"]
+        assert f"rank {rank} of 2" in result["error"]
+        assert "epochs (rank 0: 1; rank 1: 2)" in result["error"]
+
+
 def test_distributed_without_a_process_group_says_how_to_launch(monkeypatch):
     for name in TORCHRUN_VARIABLES:
         monkeypatch.delenv(name, raising=False)

@@ -262,6 +262,32 @@ def check_same_vocabulary(wv, context):
             "trim_rule, sample, sorted_vocab, null_word)")
 
 
+def check_same_settings(settings, context):
+    """Raise :class:`DistributedTrainingError` naming each setting the ranks disagree on, and the ranks.
+
+    Parameters
+    ----------
+    settings : dict
+        This rank's training settings and corpus size (plain values); every rank must pass the same
+        keys. A collective call: every rank calls it before training.
+    context : DistributedContext
+    """
+    everyone = [None] * context.world_size
+    with _collective(context.rank, context.world_size, context.timeout, "comparing the training settings"):
+        dist.all_gather_object(everyone, dict(settings))
+    differences = []
+    for name in sorted(settings):
+        values = [ranks_settings.get(name) for ranks_settings in everyone]
+        ranks = [rank for rank, value in enumerate(values) if value != values[0]]
+        if ranks:
+            differences.append(f"{name} (rank 0: {values[0]!r}; " +
+                               ", ".join(f"rank {rank}: {values[rank]!r}" for rank in ranks) + ")")
+    if differences:
+        raise DistributedTrainingError(
+            f"rank {context.rank} of {context.world_size}: the ranks were given different settings: "
+            f"{'; '.join(differences)}. Give every rank the same arguments and corpus")
+
+
 class WeightSynchronizer:
     """Keeps the weights of all ranks consistent during training (the trainer's ``synchronizer``).
 

@@ -578,7 +578,9 @@ class TorchWord2Vec(Word2Vec):
             weights = steps.weights.matrices()
             store_weights = self._store_device_weights(steps.weights)
         synchronizer = None
-        if self.dist_context is not None:
+        if self.dist_context is not None:  # before any weights cross: a wrong shape aborts inside the backend
+            _distributed().check_same_settings(self._distributed_settings(config, total_examples, total_words),
+                                               self.dist_context)
             synchronizer = self._synchronizer(weights)
         trainer = Trainer(config, steps, tables, total_examples=total_examples, total_words=total_words,
                           threads=self._training_threads(), queue_factor=queue_factor, synchronizer=synchronizer)
@@ -661,6 +663,17 @@ class TorchWord2Vec(Word2Vec):
         logger.info("device path on %s: the step runs %s", self.device,
                     "the fused Triton kernel" if kernel == "triton" else "torch ops")
         return TorchSteps(config, weights, tables, optimizer=optimizer, kernel=kernel)
+
+    def _distributed_settings(self, config, total_examples, total_words):
+        """What every rank of a distributed run must agree on: the training settings, the vocabulary
+        size and the corpus size given to ``train()``."""
+        settings = {name: getattr(self, name) for name in (
+            "vector_size", "sample", "ns_exponent", "sync_words", "cpu_kernel", "optimizer", "dtype")}
+        settings.update({name: getattr(config, name) for name in (
+            "sg", "window", "shrink_windows", "negative", "hs", "cbow_mean", "alpha", "min_alpha", "epochs",
+            "batch_size")})
+        settings.update(vocabulary=len(self.wv), total_examples=total_examples, total_words=total_words)
+        return settings
 
     def _synchronizer(self, weights):
         """The distributed weight synchronizer of the weights in use (as tensors sharing their memory)."""
