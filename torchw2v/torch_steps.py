@@ -180,7 +180,11 @@ class TorchSteps:
         self.memory_share = memory_share
         self.lr = torch.zeros((), dtype=weights.syn0.dtype, device=self.device)
         self.loss = torch.zeros((), dtype=torch.float64, device=self.device)
-        self._updates = RowUpdates() if optimizer is None else None
+        # the update rule, and the rate folded into the deltas (Adam scales minus the gradients itself)
+        if optimizer is None:
+            self._rule, self._step_lr = RowUpdates(), self.lr
+        else:
+            self._rule, self._step_lr = _AdamRule(optimizer, self.lr), 1.0
         if config.hs:
             self._points, self._labels = padded_tree(tables.tree, weights.syn1.shape[0], self.device)
             if kernel == "triton":  # the kernel gathers each center's path itself
@@ -249,10 +253,7 @@ class TorchSteps:
             targets.append(hierarchical_softmax_targets(weights.syn1, self._points, self._labels, centers))
         if config.negative:
             targets.append(negative_targets(weights.syn1neg, centers, negatives, self._negative_labels))
-        if self.optimizer is None:
-            lr, update = self.lr, self._updates
-        else:  # the steps then yield minus the gradients, which Adam scales itself
-            lr, update = 1.0, _AdamRule(self.optimizer, self.lr)
+        lr, update = self._step_lr, self._rule
         if config.sg:
             loss = skipgram_step(weights.syn0, contexts, targets, lr, update,
                                  compute_loss=config.compute_loss, lockf=weights.lockf)

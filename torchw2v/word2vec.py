@@ -659,7 +659,7 @@ class TorchWord2Vec(Word2Vec):
             from torchw2v.optimizers import SparseRowAdam
 
             optimizer = SparseRowAdam(weights.matrices(), lr=config.alpha)
-        kernel = resolve_cuda_kernel(getattr(self, "cuda_kernel", "auto"), self.device, self.dtype, self.optimizer)
+        kernel = resolve_cuda_kernel(self.cuda_kernel, self.device, self.dtype, self.optimizer)
         logger.info("device path on %s: the step runs %s", self.device,
                     "the fused Triton kernel" if kernel == "triton" else "torch ops")
         return TorchSteps(config, weights, tables, optimizer=optimizer, kernel=kernel)
