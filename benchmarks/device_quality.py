@@ -7,9 +7,14 @@ cpu_kernel="torch")`` with the device's default ``batch_size`` (or ``--batch-siz
 settings, ``workers=1``, and prints WordSim-353 Spearman and analogy accuracy side by side with
 their differences. ``--record`` appends the table to ``benchmarks/RESULTS.md``.
 
-Example::
+``--cap inf`` trains without the repeat cap: the fused Triton kernel's semantics for the centers
+whose programs are in flight together (each misses the others' updates, as the centers of one
+update do), so ``--batch-size W --cap inf`` measures the kernel's staleness window ``W``.
+
+Examples::
 
     python benchmarks/device_quality.py --corpus ../shared/data/text8-head.gz --configs cbow sg
+    python benchmarks/device_quality.py --configs sg --batch-size 1024 --cap inf
 """
 from __future__ import annotations
 
@@ -50,13 +55,18 @@ def evaluate(wv):
     return word_pairs(wv).spearman, analogies(wv).accuracy["3cosadd"]
 
 
-def run(corpus, name, batch_size, epochs):
-    """Train gensim and the device path on ``corpus`` with configuration ``name``; return a table row."""
+def run(corpus, name, batch_size, epochs, cap=None):
+    """Train gensim and the device path on ``corpus`` with configuration ``name``; return a table row.
+
+    ``cap`` replaces the repeat cap of the SGD updates (``inf``: summed without a cap, the fused
+    kernel's semantics for the centers that share starting values).
+    """
     import torch
     from gensim.models import Word2Vec
     from gensim.models.word2vec import Text8Corpus
 
-    from torchw2v import TorchWord2Vec
+    from torchw2v import TorchWord2Vec, objectives, torch_steps
+    from torchw2v.trainer import TrainingDiverged
 
     torch.set_num_threads(1)
     settings = dict(SETTINGS, epochs=epochs, **CONFIGS[name])
@@ -65,12 +75,24 @@ def run(corpus, name, batch_size, epochs):
     reference = Word2Vec(Text8Corpus(str(corpus)), **gensim_settings)
     gensim_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    model = TorchWord2Vec(Text8Corpus(str(corpus)), device="cpu", cpu_kernel="torch", batch_size=batch_size,
-                          **settings)
+    rule = torch_steps.RowUpdates
+    cap = objectives.ROW_UPDATE_CAP if cap is None else cap
+    torch_steps.RowUpdates = lambda: rule(cap=cap)
+    try:
+        model = TorchWord2Vec(Text8Corpus(str(corpus)), device="cpu", cpu_kernel="torch", batch_size=batch_size,
+                              **settings)
+    except TrainingDiverged:
+        model = None
+    finally:
+        torch_steps.RowUpdates = rule
     seconds = time.perf_counter() - start
-    (g_ws, g_an), (t_ws, t_an) = evaluate(reference.wv), evaluate(model.wv)
-    return (f"| {name} | {batch_size} | {g_ws:.3f} / {100 * g_an:.1f}% | {t_ws:.3f} / {100 * t_an:.1f}% | "
-            f"{t_ws - g_ws:+.3f} / {100 * (t_an - g_an):+.1f} pp | {gensim_seconds:.0f} s / {seconds:.0f} s |")
+    g_ws, g_an = evaluate(reference.wv)
+    gensim = f"| {name} | {batch_size} | {cap:g} | {g_ws:.3f} / {100 * g_an:.1f}% |"
+    if model is None:
+        return f"{gensim} diverged | | {gensim_seconds:.0f} s / {seconds:.0f} s |"
+    t_ws, t_an = evaluate(model.wv)
+    return (f"{gensim} {t_ws:.3f} / {100 * t_an:.1f}% | {t_ws - g_ws:+.3f} / {100 * (t_an - g_an):+.1f} pp | "
+            f"{gensim_seconds:.0f} s / {seconds:.0f} s |")
 
 
 def main(argv=None):
@@ -80,13 +102,14 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE["cuda"],
                         help="center slots per update (default: the CUDA default)")
     parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
+    parser.add_argument("--cap", type=float, help="repeat cap of the updates (default: the library's; inf: none)")
     parser.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    rows = ["| config | batch | gensim WS353 / analogies | device path | difference | time gensim / device (CPU) |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| config | batch | cap | gensim WS353 / analogies | device path | difference | time gensim / device |",
+            "|---|---|---|---|---|---|---|"]
     for name in args.configs:
-        rows.append(run(args.corpus, name, args.batch_size, args.epochs))
+        rows.append(run(args.corpus, name, args.batch_size, args.epochs, args.cap))
         print(rows[-1], flush=True)
     table = "\n".join(rows) + "\n"
     print(table)

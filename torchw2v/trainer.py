@@ -65,8 +65,8 @@ class LossCurve:
     """The training loss recorded through one ``train()`` call (with ``compute_loss``).
 
     A point is recorded each time a data chunk (native path, about ``chunk_words`` raw words)
-    or a span (device path) has been trained: the device's running loss is copied on the device, and all points are read back
-    once, at the end of training, so recording never waits for the device.
+    or a span (device path) has been trained: the device's running loss is copied on the device,
+    and all points are read back once, at the end of training, so recording never waits for it.
 
     Attributes
     ----------
@@ -432,13 +432,8 @@ class Trainer:
             now = time.perf_counter()
             if now - tally.last_report >= self.config.report_delay:
                 tally.last_report = now
-                self.check_finite(epoch, tally.alpha)
-                logger.info(
-                    "EPOCH %i - PROGRESS: at %.2f%% %s, %.0f words/s, alpha %.6f",
-                    epoch, 100.0 * self._progress(0, raw_words, sentences) * self.config.epochs,
-                    "examples" if self.total_examples else "words",
-                    (int(steps.effective_words) - effective_before) / (now - tally.epoch_start), tally.alpha,
-                )
+                self._report_progress(epoch, raw_words, sentences, int(steps.effective_words) - effective_before,
+                                      now - tally.epoch_start, tally.alpha)
         tally.raw_words, tally.sentences = raw_words, sentences
         tally.effective_words = int(steps.effective_words) - effective_before
         if self.synchronizer is not None:
@@ -485,13 +480,17 @@ class Trainer:
             if now - tally.last_report < self.config.report_delay:
                 return
             tally.last_report = now
-            self.check_finite(epoch, tally.alpha)
-            logger.info(
-                "EPOCH %i - PROGRESS: at %.2f%% %s, %.0f words/s, alpha %.6f",
-                epoch, 100.0 * self._progress(0, tally.raw_words, tally.sentences) * self.config.epochs,
-                "examples" if self.total_examples else "words",
-                tally.effective_words / (now - tally.epoch_start), tally.alpha,
-            )
+            self._report_progress(epoch, tally.raw_words, tally.sentences, tally.effective_words,
+                                  now - tally.epoch_start, tally.alpha)
+
+    def _report_progress(self, epoch, raw_words, sentences, effective_words, elapsed, alpha):
+        """The progress check: the divergence check (a device read), then gensim's progress log line."""
+        self.check_finite(epoch, alpha)
+        logger.info(
+            "EPOCH %i - PROGRESS: at %.2f%% %s, %.0f words/s, alpha %.6f",
+            epoch, 100.0 * self._progress(0, raw_words, sentences) * self.config.epochs,
+            "examples" if self.total_examples else "words", effective_words / elapsed, alpha,
+        )
 
 
 @dataclass
