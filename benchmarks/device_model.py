@@ -15,7 +15,12 @@ step of :class:`torchw2v.torch_steps.TorchSteps` eagerly on CPU and prints, per 
   launch an op on a one-element tensor (where the arithmetic is nil); a CUDA graph replays them
   with one launch;
 - **pipeline words/s**: raw corpus words per second of the device data pipeline alone
-  (:meth:`torchw2v.device_data.DeviceBatches.fill`) on this CPU.
+  (:meth:`torchw2v.device_data.DeviceBatches.fill`) on this CPU;
+- the same ops and shapes for the Triton step that CUDA runs by default (``cuda_kernel="auto"``):
+  the batch made by two kernels (:mod:`torchw2v.kernels.triton_windows`) and each update by one
+  (:mod:`torchw2v.kernels.triton_step`), each launch counted as one op (in Triton's interpreter,
+  the launches are counted and not run: what a kernel does inside is no host op). Its bytes are
+  the kernels' own accounting (``bytes_per_center``, ``windows_traffic``), not a count.
 
 It then estimates an H100's words/s with a stated roofline: HBM at 3.35 TB/s, a fraction of it
 reached by random 400-byte rows (``--row-efficiency``, 0.35 by default: gathers of scattered
@@ -29,12 +34,15 @@ Example::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+os.environ.setdefault("TRITON_INTERPRET", "1")  # the Triton step is counted on CPU tensors (before triton's import)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -46,6 +54,7 @@ from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 from torchw2v.config import DEFAULT_BATCH_SIZE, TrainingConfig  # noqa: E402
 from torchw2v.corpus import EncodedCorpus  # noqa: E402
 from torchw2v.kernels.triton_step import bytes_per_center  # noqa: E402
+from torchw2v.kernels.triton_windows import windows_traffic  # noqa: E402
 from torchw2v.torch_steps import TorchSteps, TorchWeights  # noqa: E402
 from torchw2v.trainer import TrainingTables  # noqa: E402
 
@@ -79,13 +88,30 @@ class OpCounter(TorchDispatchMode):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         name = func.__name__.split(".")[0]
-        if name in NO_KERNEL_OPS:
+        if name in NO_KERNEL_OPS or getattr(self, "_in_launch", False):
             return out
         self.ops[name] += 1
         tensors = [a for a in list(args) + list(kwargs.values()) if isinstance(a, torch.Tensor)]
         self.shapes.add((name, tuple(tuple(t.shape) for t in tensors)))
         self.bytes += _bytes_moved(name, tensors, out)
         return out
+
+
+@contextlib.contextmanager
+def triton_launches_counted(counter):
+    """Count each Triton kernel launch as one op in ``counter``, without running it (interpreter only)."""
+    from triton.runtime.interpreter import InterpretedFunction
+
+    def launch(function, *args, grid, warmup, **kwargs):
+        counter.ops[f"triton:{function.fn.__name__}"] += 1
+        counter.shapes.add((function.fn.__name__, tuple(tuple(a.shape) for a in args if isinstance(a, torch.Tensor))))
+
+    original = InterpretedFunction.run
+    InterpretedFunction.run = launch
+    try:
+        yield counter
+    finally:
+        InterpretedFunction.run = original
 
 
 def _nbytes(tensor):
@@ -104,7 +130,7 @@ def _bytes_moved(name, tensors, out):
     return sum(_nbytes(t) for t in tensors) + sum(_nbytes(o) for o in outs)
 
 
-def build(corpus_path, args, vector_size):
+def build(corpus_path, args, vector_size, kernel="torch"):
     """A vocabulary, tables, weights and a TorchSteps over the corpus (CPU)."""
     from gensim.models.word2vec import Text8Corpus
     from torchw2v import TorchWord2Vec
@@ -119,7 +145,7 @@ def build(corpus_path, args, vector_size):
                             batch_size=args.batch_size, seed=1)
     weights = TorchWeights.allocate(model.wv.vectors, model.syn1neg, model.syn1, "cpu")
     corpus = EncodedCorpus(sentences, model.wv.key_to_index, chunk_words=1_000_000)
-    return TorchSteps(config, weights, tables), corpus
+    return TorchSteps(config, weights, tables, kernel=kernel), corpus
 
 
 def batch_making_ops(steps):
@@ -130,6 +156,30 @@ def batch_making_ops(steps):
         steps._batches.fill()
     steps._batches.restore_cursor(saved)
     return sum(counter.ops.values())
+
+
+def triton_step_ops(args):
+    """Ops and distinct step signatures per span of the Triton step (launches counted, not run)."""
+    from torchw2v.device_data import NoiseLookup
+
+    steps, corpus = build(args.corpus, args, args.vector_size, kernel="triton")
+    steps._batches = steps._device_batches(corpus)
+    if steps._batches.noise_lookup is not None:  # as on CUDA: one searchsorted, not the CPU's guide table
+        lookup = steps._batches.noise_lookup
+        steps._batches.noise_lookup = NoiseLookup(lookup.table.numpy(), "cpu", tuple(steps._batches.negatives.shape),
+                                                  guide=False)
+    signatures = set()
+    ops = Counter()
+    for index, _span in enumerate(steps.epoch(corpus)):
+        counter = OpCounter()
+        with counter, triton_launches_counted(counter):
+            steps.run(0.025)
+        signatures.add(frozenset(counter.shapes))
+        ops = counter.ops
+        if index == 20:
+            break
+    corpus.close()
+    return ops, len(signatures)
 
 
 def measure(args):
@@ -187,22 +237,27 @@ def measure(args):
     time_floor = ops_per_step * args.kernel_floor_us * 1e-6
     step_time = max(time_memory, time_floor)
     estimate = raw_per_step / step_time
-    fused_ops = ops_per_step - updates * ops_per_update + updates  # batch making, then one kernel per update
-    fused_time = max(fused * centers_per_step / (H100_HBM_BYTES_PER_S * args.row_efficiency),
+    triton_ops, triton_signatures = triton_step_ops(args)
+    fused_ops = sum(triton_ops.values())
+    fused_bytes = fused * centers_per_step + windows_traffic(steps._batches.corpus.span, args.window)
+    fused_time = max(fused_bytes / (H100_HBM_BYTES_PER_S * args.row_efficiency),
                      args.kernel_floor_us * 1e-6 * fused_ops)
     fused_estimate = raw_per_step / fused_time
     return {
         "updates per span": updates,
         "ops per span (batch making + updates)": ops_per_step,
         "ops per update (torch ops)": round(ops_per_update, 1),
-        "ops per span with the fused kernel (batch making + one launch per update)": fused_ops,
+        "ops per span with the Triton kernels (random draws, 2 batch kernels, one launch per update)": fused_ops,
+        "Triton step's ops": dict(triton_ops.most_common()),
+        "distinct span-step signatures of the Triton step (first 21 spans)": triton_signatures,
         "ops": dict(counter.ops.most_common()),
         "distinct span-step signatures over the epoch": len(seen_shapes),
         "centers per span (kept words)": round(centers_per_step),
         "raw words per span": round(raw_per_step),
         "bytes moved per center (torch ops)": round(per_center),
         "physical minimum bytes per center": round(physical),
-        "bytes moved per center (fused kernel, its estimate)": round(fused),
+        "bytes moved per center (Triton kernels, their estimate: update + batch making)":
+            round(fused_bytes / max(centers_per_step, 1)),
         "host us per span (ops x launch time of a one-element op)": round(host_us),
         "device pipeline raw words/s on this CPU": round(pipeline_words_per_s),
         "H100 estimate, torch ops in a CUDA graph (raw words/s)": round(estimate),

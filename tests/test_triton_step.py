@@ -2,12 +2,9 @@
 
 With a CUDA device the kernel runs compiled on it. Without one, Triton's interpreter
 (``TRITON_INTERPRET=1``) runs the kernel's programs one after another on CPU tensors, which
-checks the CUDA kernel's arithmetic on a machine without a GPU. triton fixes that setting when
-it is imported, and other code imports it too (``torch.profiler`` does when it runs), so on CPU
-this module imports triton at collection, before any test runs, under the setting, and restores
-the environment at once; each test sets it again for the kernel's first use. The interpreter is
-slow, about a millisecond per operation of a program: the training test groups many centers per
-program.
+checks the CUDA kernel's arithmetic on a machine without a GPU (set up by ``tests/conftest.py``
+and its ``triton_interpreter`` fixture). The interpreter is slow, about a millisecond per
+operation of a program: the training test groups many centers per program.
 """
 import json
 import math
@@ -33,32 +30,10 @@ from torchw2v.objectives import (RowUpdates, cbow_step, clear_padding_rows, hier
 from torchw2v.torch_steps import NoiseSampler
 from torchw2v.trainer import learning_rate
 
-pytestmark = pytest.mark.skipif(not triton_available(), reason="triton is not installed: the fused CUDA step "
-                                                                "cannot be tested")
+pytestmark = [pytest.mark.skipif(not triton_available(), reason="triton is not installed: the fused CUDA step "
+                                                                 "cannot be tested"),
+              pytest.mark.usefixtures("triton_interpreter")]
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-if DEVICE.type == "cpu" and triton_available() and "triton" not in sys.modules:
-    _environment = os.environ.get("TRITON_INTERPRET")
-    os.environ["TRITON_INTERPRET"] = "1"
-    try:
-        import triton  # noqa: F401  (its language functions are wrapped for the interpreter now)
-    finally:
-        if _environment is None:
-            del os.environ["TRITON_INTERPRET"]
-        else:
-            os.environ["TRITON_INTERPRET"] = _environment
-
-
-@pytest.fixture(autouse=True)
-def triton_interpreter(monkeypatch):
-    """On CPU, run the kernel in Triton's interpreter."""
-    if DEVICE.type == "cpu":
-        monkeypatch.setenv("TRITON_INTERPRET", "1")
-        if "triton" in sys.modules:  # its language functions were wrapped at import, for the interpreter or not
-            from triton.runtime.interpreter import InterpretedFunction
-
-            if not isinstance(sys.modules["triton"].language.sum, InterpretedFunction):
-                pytest.fail("triton was imported without TRITON_INTERPRET=1 before these tests")
-
 
 V, D = 48, 10  # d = 10 is padded to a block of 16: the masks are exercised
 

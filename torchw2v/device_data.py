@@ -580,6 +580,11 @@ class DeviceBatches:
         Noise words per center slot (``K``).
     seed : int, optional
         Seeds :attr:`generator`.
+    kernel : {"torch", "triton"}, optional
+        How the windows are made between the draws: the torch ops of :func:`span_windows` (the
+        reference, 19 launches), or two Triton kernels
+        (:func:`torchw2v.kernels.triton_windows.fused_span_windows`: CUDA, or CPU under Triton's
+        interpreter), with the same results for the same draws.
 
     Attributes
     ----------
@@ -610,7 +615,10 @@ class DeviceBatches:
     ([[-1, 1, -1, 2], [0, 2, -1, -1], [1, -1, 0, -1]], [[2, 2], [2, 2], [2, 2]])
     """
 
-    def __init__(self, corpus, sample_ints, window, shrink_windows, cum_table=None, negative=0, seed=1):
+    def __init__(self, corpus, sample_ints, window, shrink_windows, cum_table=None, negative=0, seed=1,
+                 kernel="torch"):
+        if kernel not in ("torch", "triton"):
+            raise ValueError(f"kernel must be 'torch' or 'triton', got {kernel!r}")
         sample_ints = np.asarray(sample_ints)
         if sample_ints.shape != (corpus.vocab_size,):
             raise ValueError(f"sample_ints must have one threshold per word ({corpus.vocab_size}), "
@@ -645,18 +653,29 @@ class DeviceBatches:
             self.noise_lookup, self.negatives = None, None
         self.centers, self.contexts = self._workspace.centers, self._workspace.contexts
         self.effective_words = torch.zeros((), dtype=torch.int64, device=device)
+        self.kernel = kernel
+        if kernel == "triton":
+            self._workspace.compact.fill_(-1)  # its padding columns, which the kernels never write
 
     def fill(self):
         """Make the next span's batch in the buffers: device work only, no host read."""
         ws = self._workspace
-        torch.index_select(self._storage_spans, 1, self._cursor, out=self._gathered[:, None])  # ids, sentences
-        self._cursor.add_(1).remainder_(self._storage_spans.shape[1])  # never out of bounds
-        ws.rows[:2].copy_(self._gathered)  # int32 -> int64: every later op on the span is int64
         self._keep_draws.random_(0, SAMPLE_INT_SCALE + 1, generator=self.generator)
         if self.shrink_windows:
             self._reach.random_(1, self.window + 1, generator=self.generator)
-        _, _, kept = span_windows(ws.rows, self._keep_draws, self.thresholds, self.window, ws, self.shrink_windows)
-        self.effective_words.add_(kept)
+        if self.kernel == "triton":
+            from torchw2v.kernels.triton_windows import fused_span_windows
+
+            fused_span_windows(self.corpus.storage, self._cursor, self._keep_draws, self._reach, self.thresholds,
+                               ws.compact, ws.centers, ws.contexts, self.effective_words, window=self.window,
+                               shrink_windows=self.shrink_windows)
+        else:
+            torch.index_select(self._storage_spans, 1, self._cursor, out=self._gathered[:, None])  # ids, sentences
+            self._cursor.add_(1).remainder_(self._storage_spans.shape[1])  # never out of bounds
+            ws.rows[:2].copy_(self._gathered)  # int32 -> int64: every later op on the span is int64
+            _, _, kept = span_windows(ws.rows, self._keep_draws, self.thresholds, self.window, ws,
+                                      self.shrink_windows)
+            self.effective_words.add_(kept)
         if self.negative:
             self._noise_draws.random_(0, self.noise_lookup.domain, generator=self.generator)
             self.noise_lookup.lookup(self._noise_draws, out=self.negatives)

@@ -155,9 +155,11 @@ class TorchSteps:
     memory_share : float, optional
         Share of the device's free memory the resident corpus may take (else it is streamed).
     kernel : {"torch", "triton"}, optional
-        The update's implementation: the torch ops of :mod:`torchw2v.objectives`, or the fused
-        Triton kernel (:func:`torchw2v.kernels.triton_step.fused_step`, SGD in float32; repeated
-        rows summed without the repeat cap, see its race semantics).
+        The step's implementation: torch ops (the batch of :func:`torchw2v.device_data.span_windows`,
+        the update of :mod:`torchw2v.objectives`), or Triton kernels: the batch made by
+        :func:`torchw2v.kernels.triton_windows.fused_span_windows` (the same batch) and each update
+        by :func:`torchw2v.kernels.triton_step.fused_step` (SGD in float32; repeated rows summed
+        without the repeat cap, see its race semantics).
 
     Attributes
     ----------
@@ -220,7 +222,8 @@ class TorchSteps:
         device_corpus = DeviceCorpus(corpus.chunks, len(tables.sample_ints), self.device,
                                      span_tokens(config.batch_size), memory_share=share)
         return DeviceBatches(device_corpus, tables.sample_ints, config.window, config.shrink_windows,
-                             cum_table=tables.cum_table, negative=config.negative, seed=config.seed)
+                             cum_table=tables.cum_table, negative=config.negative, seed=config.seed,
+                             kernel=self.kernel)
 
     def run(self, alpha):
         """Train the next span at learning rate ``alpha``: launch its batch and step, wait for nothing."""

@@ -460,17 +460,39 @@ def compile_ahead(constants, capability=90, num_warps=None):
     -------
     triton.compiler.CompiledKernel
     """
+    return compile_kernel(_kernel(False), _SIGNATURE, constants, capability, num_warps or default_num_warps(constants))
+
+
+def compile_kernel(kernel, signature, constants, capability, num_warps):
+    """Compile a jitted Triton function for a CUDA architecture without a GPU (triton ships ptxas).
+
+    Parameters
+    ----------
+    kernel : triton.JITFunction
+        Jitted with the interpreter off.
+    signature : dict
+        Argument name to Triton type (``"*fp32"``, ``"i32"``...), in the function's order, its
+        compile-time constants left out.
+    constants : dict
+        The constants' values.
+    capability : int
+        Compute capability (90: H100).
+    num_warps : int
+
+    Returns
+    -------
+    triton.compiler.CompiledKernel
+    """
     if _interpreting():
-        raise RuntimeError("compile_ahead needs Triton's interpreter off (TRITON_INTERPRET unset)")
-    kernel = _kernel(False)
+        raise RuntimeError("compiling ahead needs Triton's interpreter off (TRITON_INTERPRET unset)")
+    import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    names = list(_SIGNATURE) + list(constants)
-    signature = dict(_SIGNATURE, **{name: "constexpr" for name in constants})
-    aligned = {(names.index(name),): [["tt.divisibility", 16]] for name, kind in _SIGNATURE.items()
+    names = list(signature) + list(constants)
+    full = dict(signature, **{name: "constexpr" for name in constants})
+    aligned = {(names.index(name),): [["tt.divisibility", 16]] for name, kind in signature.items()
                if kind.startswith("*")}  # as the launcher specialises 16-byte aligned tensors
-    source = ASTSource(fn=kernel, signature=signature, attrs=aligned,
+    source = ASTSource(fn=kernel, signature=full, attrs=aligned,
                        constexprs={(names.index(name),): value for name, value in constants.items()})
-    return triton.compile(source, target=GPUTarget("cuda", capability, 32),
-                          options=dict(num_warps=num_warps or default_num_warps(constants)))
+    return triton.compile(source, target=GPUTarget("cuda", capability, 32), options=dict(num_warps=num_warps))
