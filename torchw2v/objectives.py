@@ -82,6 +82,10 @@ class RowUpdates:
     cap : float, optional
         ``inf`` sums every update (Hogwild's semantics when nothing repeats).
 
+    Notes
+    -----
+    The deltas are scaled in place (they are the step's temporaries): no copy of them is made.
+
     Examples
     --------
     >>> w = torch.zeros(3, 1)
@@ -108,7 +112,7 @@ class RowUpdates:
         counts.index_add_(0, rows, ones)
         scale = counts.index_select(0, rows).reciprocal_().mul_(self.cap).clamp_(max=1.0)  # (N,)
         counts.index_fill_(0, rows, 0.0)
-        weights.index_add_(0, rows, deltas * scale[:, None])
+        weights.index_add_(0, rows, deltas.mul_(scale[:, None]))  # deltas are the step's temporaries
 
 
 @dataclass
