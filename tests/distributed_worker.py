@@ -13,9 +13,12 @@ train
     one of them with rows frozen by ``vectors_lockf``.
 settings_differ
     Rank 1 asks for 2 epochs, rank 0 for 1: both refuse to train, naming ``epochs`` and the ranks.
-rank1_dies, rank1_hangs
-    Rank 1 builds the vocabulary with rank 0, then exits, or sleeps past the timeout; rank 0
-    trains and records the error it stops with.
+corpus_differs
+    The ranks read corpora of the same size, one word different: ``build_vocab`` stops on both;
+    then, after a vocabulary built together, so does ``train()`` after its first epoch.
+rank1_dies, rank1_hangs, rank0_dies
+    Rank 1 (rank 0) builds the vocabulary with the other, then exits, or sleeps past the timeout;
+    the other trains and records the error it stops with.
 """
 import json
 import logging
@@ -71,12 +74,12 @@ def train(out_dir, rank):
             "tiny_index_to_key": tiny.wv.index_to_key, "tiny_corpus_count": tiny.corpus_count}
 
 
-def fault(rank, hang):
+def fault(rank, hang, failing_rank=1):
     lee = list(LineSentence(datapath("lee_background.cor")))[:40]
     model = TorchWord2Vec(vector_size=10, min_count=1, epochs=2, workers=1, device="cpu", distributed=True,
                           dist_timeout=HANG_TIMEOUT)
     model.build_vocab(lee)
-    if rank == 1:
+    if rank == failing_rank:
         if hang:
             time.sleep(60)  # killed by the test long before
         os._exit(3)
@@ -102,6 +105,28 @@ def settings_differ(rank):
     return {"error": None}
 
 
+def corpus_differs(rank):
+    """Rank 1's corpus has one word changed: same sentences, same raw words, different content."""
+    lee = list(LineSentence(datapath("lee_background.cor")))[:40]
+    other = [list(sentence) for sentence in lee]
+    other[7][3] = "changed"
+    mine = other if rank == 1 else lee
+    settings = dict(vector_size=10, min_count=1, epochs=1, workers=1, device="cpu", distributed=True, dist_timeout=60)
+    outcome = {}
+    model = TorchWord2Vec(**settings)
+    try:
+        model.build_vocab(mine)
+    except DistributedTrainingError as error:
+        outcome["build_vocab"] = str(error)
+    model = TorchWord2Vec(**settings)
+    model.build_vocab(lee + [["changed"]])
+    try:
+        model.train(mine, total_examples=len(mine), epochs=2)
+    except DistributedTrainingError as error:
+        outcome["train"] = str(error)
+    return outcome
+
+
 def main(scenario, out_dir):
     rank = int(os.environ["RANK"])
     logging.basicConfig(level=logging.INFO, format=f"rank {rank} %(name)s %(levelname)s: %(message)s")
@@ -109,8 +134,10 @@ def main(scenario, out_dir):
         result = train(out_dir, rank)
     elif scenario == "settings_differ":
         result = settings_differ(rank)
+    elif scenario == "corpus_differs":
+        result = corpus_differs(rank)
     else:
-        result = fault(rank, hang=scenario == "rank1_hangs")
+        result = fault(rank, hang=scenario == "rank1_hangs", failing_rank=0 if scenario == "rank0_dies" else 1)
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as fout:
         json.dump(result, fout)
 

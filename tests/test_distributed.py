@@ -19,7 +19,7 @@ from gensim.test.utils import datapath
 
 from torchw2v import TorchWord2Vec
 from torchw2v.distributed import (
-    TORCHRUN_VARIABLES, DistributedTrainingError, get_world_size_and_rank, shard, vocabulary_digest,
+    TORCHRUN_VARIABLES, CorpusDigest, DistributedTrainingError, get_world_size_and_rank, shard, vocabulary_digest,
 )
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -163,6 +163,13 @@ def test_a_dead_or_hung_rank_stops_the_others_with_a_clear_error(tmp_path, scena
         assert code1 == 3
     assert result["error"] is not None, "rank 0 trained without its peer"
     assert "rank 0 of 2" in result["error"] and f"dist_timeout={HANG_TIMEOUT:g}s" in result["error"]
+    # the missing rank is named, with what became of it and the last call it entered
+    if scenario == "rank1_dies":
+        assert "rank 1 died or is frozen (no heartbeat for" in result["error"]
+    else:
+        assert "rank 1 is alive but has not reached this call" in result["error"]
+    assert "its last collective call: #" in result["error"] or "(its last: #" in result["error"]
+    assert "comparing the vocabularies" in result["error"]
     assert result["seconds"] < HANG_TIMEOUT + 5
 
 
@@ -173,6 +180,40 @@ def test_ranks_with_different_settings_refuse_to_train_naming_the_setting(tmp_pa
         assert result["error"] is not None and not result["trained"]
         assert f"rank {rank} of 2" in result["error"]
         assert "epochs (rank 0: 1; rank 1: 2)" in result["error"]
+
+
+def test_when_rank_0_dies_the_others_say_that_the_store_it_holds_is_gone(tmp_path):
+    (code0, _, _), (code, stderr, result) = run_ranks("rank0_dies", tmp_path)
+    assert code0 == 3 and code == 0, stderr[-3000:]
+    assert "rank 1 of 2" in result["error"] and "the process group's store does not answer" in result["error"]
+    assert "rank 0 (or torchrun's agent, which may hold the store) has stopped" in result["error"]
+    assert result["seconds"] < HANG_TIMEOUT + 5
+
+
+def test_ranks_reading_different_corpora_of_the_same_size_stop_naming_the_ranks(tmp_path):
+    """One word differs: build_vocab stops on every rank; train() (after a vocabulary built together)
+    stops after its first epoch."""
+    outcomes = run_ranks("corpus_differs", tmp_path)
+    for rank, (code, stderr, result) in enumerate(outcomes):
+        assert code == 0, stderr[-3000:]
+        for when in ("build_vocab", "the first epoch of train()"):
+            error = result["build_vocab" if when == "build_vocab" else "train"]
+            assert f"rank {rank} of 2: ranks [1] read a different corpus from rank 0's in {when}" in error
+            assert "rank 0: 40 sentences" in error and "rank 1: 40 sentences" in error
+            assert ("train a fresh model" in error) == (when != "build_vocab")
+
+
+def test_corpus_digest_sees_every_token_in_order():
+    def summary(sentences):
+        digest = CorpusDigest()
+        list(shard(sentences, 0, 2, digest))  # every sentence read counts, not only the shard's
+        return digest.summary()
+
+    same = summary([["a", "b"], ["c"], ["d"]])
+    assert same == summary([["a", "b"], ["c"], ["d"]]) and same[:2] == (3, 4)
+    for other in ([["a", "b"], ["c"], ["e"]], [["b", "a"], ["c"], ["d"]], [["a"], ["b", "c"], ["d"]],
+                  [["ab"], ["c"], ["d"]]):
+        assert summary(other) != same
 
 
 def test_distributed_without_a_process_group_says_how_to_launch(monkeypatch):

@@ -3,7 +3,9 @@
 All of it is vectorised numpy on the host, run on the data-preparation thread of the native
 CPU kernels (the device path makes its batches on the device: :mod:`torchw2v.device_data`).
 Each batch holds center words and their context words ordered by distance
-(``-1, +1, -2, +2, ...``), padded with ``-1``, in text order, for cache locality.
+(``-1, +1, -2, +2, ...``), padded with ``-1``, in text order, for cache locality. Batches are
+made one at a time, with no wider windows than the chunk's sentences allow, so that memory stays
+bounded whatever the ``window`` (:class:`TextOrderBatches`).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -14,6 +16,16 @@ Each batch holds center words and their context words ordered by distance
 from dataclasses import dataclass
 
 import numpy as np
+
+from torchw2v.corpus import MAX_SENTENCE_LENGTH
+
+#: Most bytes the arrays making one batch of windows take at once (see :class:`TextOrderBatches`):
+#: a batch of 2048 centers keeps its full size up to ``window=204``.
+BATCH_BYTES = 64 * 2**20
+
+#: Bytes per context slot while a batch's windows are made: int64 positions and their clipped
+#: copy, the gathered ids and the result (int32 from the encoded corpus; int64 allowed), masks.
+BYTES_PER_SLOT = 40
 
 
 @dataclass
@@ -95,46 +107,120 @@ def context_offsets(window):
     return distance * np.tile([-1, 1], window)
 
 
+def effective_window(window):
+    """The farthest a context word can be from its center: ``window``, at most a sentence piece's length less one.
+
+    No window reaches past a sentence piece (:data:`torchw2v.corpus.MAX_SENTENCE_LENGTH` tokens,
+    gensim's ``MAX_WORDS_IN_BATCH`` split of longer sentences), so a larger ``window`` trains as this
+    one does, as in gensim.
+
+    >>> effective_window(5), effective_window(10**9)
+    (5, 9999)
+    """
+    return min(window, MAX_SENTENCE_LENGTH - 1)
+
+
+def _draw_reach(n, window, shrink_windows, rng):
+    """Each center's reach: uniform in ``1..window`` with ``shrink_windows`` (gensim's ``reduced_windows``), else
+    ``window``."""
+    if shrink_windows:
+        return window - rng.integers(0, window, size=n)
+    return np.full(n, window)
+
+
+def _windows(ids, sentence_start, sentence_end, reach, rows, width):
+    """The windows of the centers at positions ``rows``, ``2 * width`` context slots each.
+
+    Positions are int64, ``(len(rows), 2 * width)`` of them with their masks and gathered ids:
+    at most :data:`BYTES_PER_SLOT` bytes per slot at once.
+    """
+    offsets = context_offsets(width)
+    positions = rows[:, None] + offsets[None, :]  # (m, 2W)
+    valid = (
+        (np.abs(offsets)[None, :] <= reach[rows, None])
+        & (positions >= sentence_start[rows, None])
+        & (positions < sentence_end[rows, None])
+    )
+    contexts = np.where(valid, ids[np.clip(positions, 0, max(len(ids) - 1, 0))], -1)
+    return Windows(centers=ids[rows], contexts=contexts, reach=reach[rows])
+
+
+def _sentence_bounds(sentence_lengths):
+    """Per token, the start and end positions of its sentence."""
+    sentence_end = np.repeat(np.cumsum(sentence_lengths), sentence_lengths)
+    return sentence_end - np.repeat(sentence_lengths, sentence_lengths), sentence_end
+
+
 def context_windows(ids, sentence_lengths, window, shrink_windows, rng):
-    """Every token as a center with its context words inside its sentence.
+    """Every token as a center with its context words inside its sentence, ``2 * window`` slots each.
 
     With ``shrink_windows`` the effective window (reach) of each center is drawn uniformly
     from ``1..window``, as gensim's ``reduced_windows``; otherwise it is ``window``.
-    Centers without any context word (one-word sentences) are left out.
+    Centers without any context word (one-word sentences) are left out. The whole chunk at
+    once, at the full width: the reference the device path is tested against; training makes
+    the same windows batch by batch, in bounded memory, with :class:`TextOrderBatches`.
 
     Returns
     -------
     Windows
     """
-    n = len(ids)
-    if shrink_windows:
-        reach = window - rng.integers(0, window, size=n)
-    else:
-        reach = np.full(n, window)
-    sentence_end = np.repeat(np.cumsum(sentence_lengths), sentence_lengths)
-    sentence_start = sentence_end - np.repeat(sentence_lengths, sentence_lengths)
-    offsets = context_offsets(window)
-    positions = np.arange(n)[:, None] + offsets[None, :]  # (n, 2W)
-    valid = (
-        (np.abs(offsets)[None, :] <= reach[:, None])
-        & (positions >= sentence_start[:, None])
-        & (positions < sentence_end[:, None])
-    )
-    contexts = np.where(valid, ids[np.clip(positions, 0, max(n - 1, 0))], -1)
-    has_context = valid.any(axis=1)
-    return Windows(centers=ids[has_context], contexts=contexts[has_context], reach=reach[has_context])
+    reach = _draw_reach(len(ids), window, shrink_windows, rng)
+    start, end = _sentence_bounds(sentence_lengths)
+    windows = _windows(ids, start, end, reach, np.arange(len(ids)), window)
+    has_context = (windows.contexts >= 0).any(axis=1)
+    return Windows(centers=windows.centers[has_context], contexts=windows.contexts[has_context],
+                   reach=windows.reach[has_context])
 
 
-def text_order_batches(windows, batch_size):
-    """Split windows into batches of at most ``batch_size`` centers, in text order.
+class TextOrderBatches:
+    """A chunk's windows in batches of at most ``batch_size`` centers, in text order, made one by one.
 
     For the sequential native kernels: consecutive centers share most context words, so
-    their rows stay in cache (as in gensim's sentence-by-sentence loop).
+    their rows stay in cache (as in gensim's sentence-by-sentence loop). The windows are those
+    of :func:`context_windows` with the same random draws (the reaches are drawn here, at
+    construction), but each batch is made when it is iterated over, and with no more context
+    slots than the chunk's longest sentence can fill: ``2 * min(window, longest - 1)``. So
+    memory stays bounded whatever the ``window``: a batch has fewer centers when its arrays
+    would take more than ``max_bytes`` (which changes no update: the kernels train center after
+    center).
 
-    >>> w = Windows(np.array([1, 2, 3]), np.array([[4, -1], [6, 7], [1, 2]]), np.array([1, 1, 1]))
-    >>> [b.centers.tolist() for b in text_order_batches(w, 2)]
-    [[1, 2], [3]]
+    Parameters
+    ----------
+    ids : numpy.ndarray of int
+        Token ids, sentence after sentence (after subsampling).
+    sentence_lengths : numpy.ndarray of int
+        Tokens per sentence piece; windows never cross them.
+    window : int
+        The largest reach (``window`` as the user gave it: larger than any sentence is fine).
+    shrink_windows : bool
+    batch_size : int
+    rng : numpy.random.Generator
+    max_bytes : int, optional
+        Most bytes of the arrays making one batch (:data:`BYTES_PER_SLOT` per context slot).
+
+    Examples
+    --------
+    >>> batches = TextOrderBatches(np.array([1, 2, 3]), np.array([3]), 10**9, False, 2, np.random.default_rng(0))
+    >>> len(batches), [(b.centers.tolist(), b.contexts.tolist()) for b in batches]
+    (2, [([1, 2], [[-1, 2, -1, 3], [1, 3, -1, -1]]), ([3], [[2, -1, 1, -1]])])
     """
-    for start in range(0, len(windows.centers), batch_size):
-        yield WindowBatch(centers=windows.centers[start:start + batch_size],
-                          contexts=windows.contexts[start:start + batch_size])
+
+    def __init__(self, ids, sentence_lengths, window, shrink_windows, batch_size, rng, max_bytes=None):
+        self.ids = ids
+        self.reach = _draw_reach(len(ids), window, shrink_windows, rng)
+        self.sentence_start, self.sentence_end = _sentence_bounds(sentence_lengths)
+        longest = int(np.max(sentence_lengths, initial=0))
+        self.width = max(1, min(window, longest - 1))
+        max_bytes = BATCH_BYTES if max_bytes is None else max_bytes
+        self.batch_size = max(1, min(batch_size, max_bytes // (2 * self.width * BYTES_PER_SLOT)))
+        # a center has a context word exactly when its sentence has another word (reach >= 1)
+        self.centers = np.flatnonzero(np.repeat(np.asarray(sentence_lengths) >= 2, sentence_lengths))
+
+    def __len__(self):
+        return -(-len(self.centers) // self.batch_size)
+
+    def __iter__(self):
+        for first in range(0, len(self.centers), self.batch_size):
+            rows = self.centers[first:first + self.batch_size]
+            windows = _windows(self.ids, self.sentence_start, self.sentence_end, self.reach, rows, self.width)
+            yield WindowBatch(centers=windows.centers, contexts=windows.contexts)

@@ -30,8 +30,16 @@ The scheme, step by step:
 - **Learning rate**: it follows the global progress, the raw words all ranks have trained
   (known at each synchronisation) over the corpus's words; between synchronisations a rank
   extrapolates with its own count times the number of ranks.
+- **Agreement**: before training, the ranks compare their settings and corpus sizes
+  (:func:`check_same_settings`); each rank digests the whole corpus as it reads it
+  (:class:`CorpusDigest`: sentences, raw words, a hash of every token in order), and the digests
+  are compared after the vocabulary scan and after the first epoch of ``train()``
+  (:func:`check_same_corpus`), so that ranks reading different corpora stop instead of training
+  on a mix.
 - **Faults**: a collective that fails (a peer process died) or exceeds the timeout (a peer
-  hangs) raises :class:`DistributedTrainingError` naming the rank, the step and the timeout.
+  hangs) raises :class:`DistributedTrainingError` naming the rank, the step and the timeout,
+  and the ranks that died or hang: each rank publishes a heartbeat and its last collective
+  call in the process group's store (:class:`RankMonitor`), which the failing rank reads.
 
 >>> get_world_size_and_rank()
 (1, 0)
@@ -44,9 +52,11 @@ import hashlib
 import itertools
 import logging
 import os
+import threading
+import time
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
@@ -61,8 +71,19 @@ logger = logging.getLogger(__name__)
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
 
+#: Seconds between two heartbeats of a rank in the store (see :class:`RankMonitor`).
+HEARTBEAT_SECONDS = 0.5
+
+#: Seconds a failing rank watches the others' heartbeats to tell which ranks stopped.
+HEARTBEAT_WATCH_SECONDS = 2.5 * HEARTBEAT_SECONDS
+
+#: Seconds the training thread waits for the store (a call's record, the diagnosis's reads).
+STORE_SECONDS = 2.0
+
+
 class DistributedTrainingError(RuntimeError):
-    """A collective call failed or timed out: another rank died, raised an error or hangs."""
+    """A collective call failed or timed out (another rank died, raised an error or hangs), or the
+    ranks disagree on their settings or corpus."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,7 @@ class DistributedContext:
     world_size: int
     device: torch.device
     timeout: float
+    monitor: "RankMonitor" = field(default=None, compare=False, repr=False)
 
     @property
     def is_main(self):
@@ -107,18 +129,152 @@ def get_world_size_and_rank():
     return 1, 0
 
 
+class RankMonitor:
+    """Each rank's heartbeat and last collective call, in the process group's store: names the ranks
+    that died or hang when a collective call fails.
+
+    A daemon thread counts this rank's heartbeats under ``torchw2v/beat<RANK>`` every
+    :data:`HEARTBEAT_SECONDS`; the training thread writes the number and name of each collective
+    call it enters under ``torchw2v/call<RANK>`` (:meth:`entering`, one store write per call;
+    each thread has its own connection to the store, opened at the start). When a call fails,
+    :meth:`diagnose` reads every rank's entries twice, :data:`HEARTBEAT_WATCH_SECONDS` apart: a
+    rank whose heartbeat did not move died (or is frozen); one that beats but has not reached the
+    failing call hangs (or is busy elsewhere). The store lives in rank 0's process (or torchrun's
+    agent): when it does not answer, that is what the diagnosis says.
+
+    Parameters
+    ----------
+    rank, world_size : int
+    store : torch.distributed.Store
+        The process group's store (it must support ``clone``).
+
+    Attributes
+    ----------
+    store : torch.distributed.Store
+        The store it reports to.
+    calls : int
+        Collective calls this rank entered.
+    """
+
+    def __init__(self, rank, world_size, store):
+        self.rank, self.world_size = rank, world_size
+        self.store = store
+        self.calls = 0
+        # the training thread's connection, opened now: a store that died later answers it at once
+        self._main_store = store.clone()
+        self._main_store.set_timeout(datetime.timedelta(seconds=STORE_SECONDS))
+        self._main_store.set(f"torchw2v/call{rank}", "0 no collective call yet")
+        beat_store = store.clone()
+        beat_store.set(f"torchw2v/beat{rank}", "0")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, args=(beat_store,), name="torchw2v-heartbeat",
+                                        daemon=True)
+        self._thread.start()
+
+    def _beat(self, store):
+        beat = 0
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            beat += 1
+            try:
+                store.set(f"torchw2v/beat{self.rank}", str(beat))
+            except Exception:  # the store is gone (rank 0 exited): nobody is left to read the heartbeat
+                return
+
+    def entering(self, what):
+        """Record in the store that this rank enters its next collective call, ``what``."""
+        self.calls += 1
+        try:
+            self._main_store.set(f"torchw2v/call{self.rank}", f"{self.calls} {what}")
+        except Exception:  # the store is gone: the call itself fails, and its diagnosis says so
+            pass
+
+    def stop(self):
+        """Stop the heartbeat (before the process group is destroyed)."""
+        self._stop.set()
+        self._thread.join()
+
+    def _entries(self, store):
+        """Per other rank that reported: (heartbeats, its last call's number, its name)."""
+        entries = {}
+        for rank in range(self.world_size):
+            keys = [f"torchw2v/beat{rank}", f"torchw2v/call{rank}"]
+            if rank != self.rank and store.check(keys):
+                beat, call = (store.get(key).decode("utf-8") for key in keys)
+                number, what = call.split(" ", 1)
+                entries[rank] = (int(beat), int(number), what)
+        return entries
+
+    def diagnose(self):
+        """Which other ranks stopped, or have not reached this rank's current call (a sentence; "" if none).
+
+        Takes :data:`HEARTBEAT_WATCH_SECONDS`.
+        """
+        try:
+            first = self._entries(self._main_store)
+            time.sleep(HEARTBEAT_WATCH_SECONDS)
+            second = self._entries(self._main_store)
+        except Exception as error:  # DistStoreError, connection errors
+            return (f"the process group's store does not answer ({str(error).strip()[:200]}): rank 0 (or "
+                    "torchrun's agent, which may hold the store) has stopped")
+        findings = []
+        for rank in range(self.world_size):
+            if rank == self.rank:
+                continue
+            if rank not in second:
+                findings.append(f"rank {rank} never reported to the store")
+                continue
+            beat, number, what = second[rank]
+            if rank in first and first[rank][0] == beat:
+                findings.append(f"rank {rank} died or is frozen (no heartbeat for {HEARTBEAT_WATCH_SECONDS:g}s; "
+                                f"its last collective call: #{number}, {what})")
+            elif number < self.calls:
+                findings.append(f"rank {rank} is alive but has not reached this call #{self.calls} (its last: "
+                                f"#{number}, {what}): it hangs or is busy elsewhere")
+        return "; ".join(findings)
+
+
+_MONITOR = None  # this process's RankMonitor, for the current default process group
+
+
+def _start_monitor(rank, world_size):
+    """This process's :class:`RankMonitor` (started once per process group), or None without a usable store."""
+    global _MONITOR
+    try:
+        store = dist.distributed_c10d._get_default_store()
+    except (AttributeError, RuntimeError, ValueError):  # a torch without it, or a group without a store
+        return None
+    if _MONITOR is None or _MONITOR.store is not store:
+        try:
+            _MONITOR = RankMonitor(rank, world_size, store)
+        except (RuntimeError, NotImplementedError) as error:  # a store that cannot be cloned
+            logger.warning("no heartbeat in the process group's store (%s): a failing rank will not be named", error)
+            return None
+    return _MONITOR
+
+
 @contextmanager
-def _collective(rank, world_size, timeout, what):
-    """Turn a ``torch.distributed`` failure during ``what`` into a :class:`DistributedTrainingError`."""
+def _collective(rank, world_size, timeout, what, monitor=None):
+    """Turn a ``torch.distributed`` failure during ``what`` into a :class:`DistributedTrainingError`
+    that names the ranks that died or hang (with a :class:`RankMonitor`)."""
+    if monitor is not None:
+        monitor.entering(what)
     try:
         yield
     except DistributedTrainingError:
         raise
     except RuntimeError as error:  # torch.distributed's DistError and its subclasses included
+        diagnosis = monitor.diagnose() if monitor is not None else ""
+        if not diagnosis:
+            diagnosis = "another rank probably died, raised an error or did not answer"
         raise DistributedTrainingError(
-            f"rank {rank} of {world_size}: {what} failed: another rank probably died, raised an error or did "
-            f"not answer within dist_timeout={timeout:g}s (see its log). Cause: {str(error).strip()[:500]}"
+            f"rank {rank} of {world_size}: {what} failed, waiting at most dist_timeout={timeout:g}s: {diagnosis} "
+            f"(see the logs of the ranks named). Cause: {str(error).strip()[:500]}"
         ) from error
+
+
+def _guarded(context, what):
+    """:func:`_collective` for a :class:`DistributedContext`."""
+    return _collective(context.rank, context.world_size, context.timeout, what, context.monitor)
 
 
 def init_distributed(device, timeout=DEFAULT_TIMEOUT):
@@ -190,7 +346,7 @@ def init_distributed(device, timeout=DEFAULT_TIMEOUT):
                 package_logger.setLevel(logging.WARNING)
     logger.info("distributed training: %i processes, %s backend, this is rank %i on %s",
                 world_size, dist.get_backend(), rank, device)
-    return DistributedContext(rank, world_size, device, float(timeout))
+    return DistributedContext(rank, world_size, device, float(timeout), _start_monitor(rank, world_size))
 
 
 def _destroy_process_group():
@@ -200,26 +356,92 @@ def _destroy_process_group():
     while still running, which aborts the process (``terminate called without an active
     exception``) after training succeeded.
     """
+    global _MONITOR
+    if _MONITOR is not None:
+        _MONITOR.stop()
+        _MONITOR = None
     if dist.is_initialized():
         dist.destroy_process_group()
 
 
-def shard(sentences, rank, world_size):
+class CorpusDigest:
+    """What a rank read of the corpus: sentences, raw words, and a BLAKE2b hash of every token in order.
+
+    >>> first, second = CorpusDigest(), CorpusDigest()
+    >>> for sentence in [["a", "b"], ["c"]]:
+    ...     first.add(sentence)
+    >>> for sentence in [["a"], ["b", "c"]]:
+    ...     second.add(sentence)
+    >>> first.summary()[:2], first.summary() == second.summary()
+    ((2, 3), False)
+    """
+
+    def __init__(self):
+        self.sentences = self.words = 0
+        self._hash = hashlib.blake2b(digest_size=16)
+
+    def add(self, sentence):
+        """Count and hash one sentence (a list of tokens)."""
+        self.sentences += 1
+        self.words += len(sentence)
+        self._hash.update("\x1f".join(map(str, sentence)).encode("utf-8", "surrogatepass") + b"\x1e")
+
+    def summary(self):
+        """``(sentences, raw words, hex digest)``."""
+        return self.sentences, self.words, self._hash.hexdigest()
+
+
+def shard(sentences, rank, world_size, digest=None):
     """The sentences of one rank: sentence ``i`` goes to rank ``i % world_size``.
+
+    Every sentence read, this rank's or not, is added to ``digest`` (a :class:`CorpusDigest`).
 
     >>> list(shard([["a"], ["b"], ["c"]], rank=0, world_size=2))
     [['a'], ['c']]
     """
-    return itertools.islice(sentences, rank, None, world_size)
+    if digest is None:
+        return itertools.islice(sentences, rank, None, world_size)
+    return _digested_shard(sentences, rank, world_size, digest)
 
 
-def merge_vocab_scans(scan, context):
+def _digested_shard(sentences, rank, world_size, digest):
+    for i, sentence in enumerate(sentences):
+        digest.add(sentence)
+        if i % world_size == rank:
+            yield sentence
+
+
+def check_same_corpus(digest, context, when, trained=False):
+    """Raise :class:`DistributedTrainingError` naming the ranks whose :class:`CorpusDigest` differs from rank 0's.
+
+    A collective call: every rank calls it, ``when`` it has read the whole corpus (``"build_vocab"``, ...);
+    ``trained`` says that the weights were trained on what it read.
+    """
+    summaries = [None] * context.world_size
+    with _guarded(context, f"comparing the corpora read by {when}"):
+        dist.all_gather_object(summaries, digest.summary())
+    differing = [rank for rank, summary in enumerate(summaries) if summary != summaries[0]]
+    if differing:
+        described = "; ".join(f"rank {rank}: {summaries[rank][0]} sentences, {summaries[rank][1]} words, digest "
+                              f"{summaries[rank][2][:12]}" for rank in [0] + differing)
+        raise DistributedTrainingError(
+            f"rank {context.rank} of {context.world_size}: ranks {differing} read a different corpus from rank 0's "
+            f"in {when} ({described}): every rank reads the whole corpus and keeps its own sentences, so each "
+            "must be given the same one (on every node, the same copy of the file)" +
+            ("; the weights trained meanwhile mixed the corpora: train a fresh model" if trained else ""))
+
+
+def merge_vocab_scans(scan, context, digest=None):
     """Merge every rank's :class:`torchw2v.vocab.VocabScan` into the whole corpus's, on every rank.
 
     Counts are added in rank order, so every rank gets the same dictionary in the same order.
+    With ``digest`` (the :class:`CorpusDigest` of the scan's reading), the ranks first check
+    that they read the same corpus.
     """
+    if digest is not None:
+        check_same_corpus(digest, context, "build_vocab")
     gathered = [None] * context.world_size
-    with _collective(context.rank, context.world_size, context.timeout, "gathering the vocabulary counts"):
+    with _guarded(context, "gathering the vocabulary counts"):
         dist.all_gather_object(gathered, (dict(scan.raw_vocab), scan.total_words, scan.corpus_count))
     merged = defaultdict(int)
     for raw_vocab, _, _ in gathered:
@@ -252,7 +474,7 @@ def vocabulary_digest(wv):
 def check_same_vocabulary(wv, context):
     """Raise :class:`DistributedTrainingError` unless every rank holds the same vocabulary."""
     digests = [None] * context.world_size
-    with _collective(context.rank, context.world_size, context.timeout, "comparing the vocabularies"):
+    with _guarded(context, "comparing the vocabularies"):
         dist.all_gather_object(digests, vocabulary_digest(wv))
     differing = [rank for rank, digest in enumerate(digests) if digest != digests[0]]
     if differing:
@@ -273,7 +495,7 @@ def check_same_settings(settings, context):
     context : DistributedContext
     """
     everyone = [None] * context.world_size
-    with _collective(context.rank, context.world_size, context.timeout, "comparing the training settings"):
+    with _guarded(context, "comparing the training settings"):
         dist.all_gather_object(everyone, dict(settings))
     differences = []
     for name in sorted(settings):
@@ -310,6 +532,9 @@ class WeightSynchronizer:
     sync_words : int, optional
         Raw words of its own shard each rank trains between two rounds (rounds happen at chunk
         boundaries, so the actual interval is a multiple of the chunk size).
+    corpus_digest : CorpusDigest, optional
+        Filled as the first epoch reads the corpus: compared between the ranks when it ends
+        (:func:`check_same_corpus`), so that ranks reading different corpora stop after one epoch.
 
     Notes
     -----
@@ -321,10 +546,11 @@ class WeightSynchronizer:
     each chunk trained, and :meth:`finish_epoch` once the epoch's training threads have joined.
     """
 
-    def __init__(self, weights, context, sync_words=DEFAULT_SYNC_WORDS):
+    def __init__(self, weights, context, sync_words=DEFAULT_SYNC_WORDS, corpus_digest=None):
         self.weights = list(weights)
         self.context = context
         self.sync_words = sync_words
+        self._corpus_digest = corpus_digest
         self._broadcast_weights("broadcasting rank 0's weights before training")
         self._last = [weights.clone() for weights in self.weights]
         self._start_epoch()
@@ -336,7 +562,7 @@ class WeightSynchronizer:
         self._anchor = (0, 0, 0, 0)
 
     def _guard(self, what):
-        return _collective(self.context.rank, self.context.world_size, self.context.timeout, what)
+        return _guarded(self.context, what)
 
     def _broadcast_weights(self, what):
         with self._guard(what):
@@ -375,6 +601,9 @@ class WeightSynchronizer:
             ranks_done, *totals = self._round(done=True)
             if ranks_done == self.context.world_size:
                 break
+        if self._corpus_digest is not None:  # every rank has read the whole corpus once
+            check_same_corpus(self._corpus_digest, self.context, "the first epoch of train()", trained=True)
+            self._corpus_digest = None
         for weights, last in zip(self.weights, self._last):
             weights.copy_(last)
         self._broadcast_weights("broadcasting rank 0's weights at the end of the epoch")

@@ -128,6 +128,16 @@ class TorchWeights:
 SPAN_TOKENS = 16384
 
 
+#: Most bytes the (span, 2 * window) buffers of the window workspace
+#: (:class:`torchw2v.device_data.WindowWorkspace`) may take: up to ``window=546`` at spans of 16384 tokens (the
+#: step's own (batch_size, 2 * window, vector_size) arrays come on top).
+WINDOW_BUFFER_BYTES = 2**29
+
+#: Bytes per (center slot, context slot) of those buffers: neighbour ids, neighbour sentences and
+#: contexts (int64), the neighbour slots (int32), two masks (bool).
+WINDOW_SLOT_BYTES = 3 * 8 + 4 + 2 * 1
+
+
 def span_tokens(batch_size):
     """Tokens per span: the least multiple of ``batch_size`` that is at least :data:`SPAN_TOKENS`.
 
@@ -172,6 +182,7 @@ class TorchSteps:
     def __init__(self, config, weights, tables, optimizer=None, cuda_graph=None, memory_share=None, kernel="torch"):
         if kernel == "triton" and (optimizer is not None or weights.syn0.dtype != torch.float32):
             raise ValueError("the fused Triton kernel trains float32 weights with SGD")
+        _check_window_buffers(config)
         self.kernel = kernel
         self.config = config
         self.weights = weights
@@ -332,6 +343,32 @@ class TorchSteps:
         """
         extremes = [torch.stack(torch.aminmax(weights)).abs() for weights in self.weights.matrices()]
         return float(torch.cat(extremes).max())
+
+
+def _check_window_buffers(config):
+    """Raise ValueError, naming ``window`` and ``batch_size``, when the window buffers would exceed their budget.
+
+    The window counted is :func:`torchw2v.batching.effective_window`'s: none reaches past a
+    sentence piece.
+
+    >>> from torchw2v.config import TrainingConfig
+    >>> _check_window_buffers(TrainingConfig(window=10**7))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: window=10000000 at batch_size=1024 needs 9,374 MiB of window buffers on the device path (...
+    """
+    from torchw2v.batching import effective_window
+
+    span, window = span_tokens(config.batch_size), effective_window(config.window)
+    needed = span * 2 * window * WINDOW_SLOT_BYTES
+    if needed > WINDOW_BUFFER_BYTES:
+        largest = WINDOW_BUFFER_BYTES // (span * 2 * WINDOW_SLOT_BYTES)
+        raise ValueError(
+            f"window={config.window} at batch_size={config.batch_size} needs {needed / 2**20:,.0f} MiB of window "
+            f"buffers on the device path ({span} center slots per span x {2 * window} context slots x "
+            f"{WINDOW_SLOT_BYTES} bytes), over its {WINDOW_BUFFER_BYTES / 2**20:,.0f} MiB budget: use window <= "
+            f"{largest} at this batch_size (a batch_size up to {SPAN_TOKENS} gives the shortest spans), or the "
+            "native CPU kernels (device='cpu', cpu_kernel='native'), which take any window")
 
 
 class _AdamRule:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from torchw2v.batching import context_windows, subsample, text_order_batches
+from torchw2v.batching import TextOrderBatches, effective_window, subsample
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +230,10 @@ class Trainer:
         self.total_examples = total_examples
         self.total_words = total_words
         self.synchronizer = synchronizer
+        if effective_window(config.window) < config.window:
+            logger.info("window=%i: no window reaches past a sentence piece of at most %i tokens, so context words "
+                        "are at most %i positions from their center", config.window,
+                        effective_window(config.window) + 1, effective_window(config.window))
         self.on_device = hasattr(steps, "epoch")  # the device path: batches made on the device
         if not self.on_device:
             self.thread_states = [steps.new_state(config.seed + i) for i in range(threads)]
@@ -259,8 +263,8 @@ class Trainer:
                 start = self._progress(epoch, raw_words, sentences)
                 end = self._progress(epoch, raw_words + chunk.raw_words, sentences + chunk.sentences)
                 ids, lengths = subsample(chunk.ids, chunk.sentence_lengths, self.tables.sample_ints, self.rng)
-                windows = context_windows(ids, lengths, config.window, config.shrink_windows, self.rng)
-                batches = list(text_order_batches(windows, config.batch_size))
+                batches = TextOrderBatches(ids, lengths, config.window, config.shrink_windows, config.batch_size,
+                                           self.rng)
                 for i, batch in enumerate(batches):
                     # the rate decays batch by batch through the chunk
                     alpha = learning_rate(config.alpha, config.min_alpha, start + (end - start) * i / len(batches))

@@ -351,10 +351,11 @@ class TorchWord2Vec(Word2Vec):
         logger.info("collecting all words and their counts")
         progress_per = integer(minimum=1)("progress_per", progress_per)
         trim_rule = PARAMETERS["trim_rule"].checked(trim_rule)
-        scan = scan_vocab(self._sentences(corpus_iterable, corpus_file), max_vocab_size=self.max_vocab_size,
+        digest = _distributed().CorpusDigest() if self.dist_context is not None else None
+        scan = scan_vocab(self._sentences(corpus_iterable, corpus_file, digest), max_vocab_size=self.max_vocab_size,
                           trim_rule=trim_rule, progress_per=progress_per)
         if self.dist_context is not None:
-            scan = _distributed().merge_vocab_scans(scan, self.dist_context)
+            scan = _distributed().merge_vocab_scans(scan, self.dist_context, digest)
         self.raw_vocab = scan.raw_vocab
         return scan.total_words, scan.corpus_count
 
@@ -410,12 +411,13 @@ class TorchWord2Vec(Word2Vec):
         self._prepare_tables()
         return report
 
-    def _sentences(self, corpus_iterable, corpus_file):
-        """The corpus's sentences, or this rank's shard of them with ``distributed``."""
+    def _sentences(self, corpus_iterable, corpus_file, digest=None):
+        """The corpus's sentences, or this rank's shard of them with ``distributed`` (every sentence read
+        added to ``digest``, a :class:`torchw2v.distributed.CorpusDigest`)."""
         sentences = iter_sentences(corpus_iterable, corpus_file)
         if self.dist_context is None:
             return sentences
-        return _distributed().shard(sentences, self.dist_context.rank, self.dist_context.world_size)
+        return _distributed().shard(sentences, self.dist_context.rank, self.dist_context.world_size, digest)
 
     def _prepare_tables(self):
         """Derived per-word tables: the Huffman tree (hs) and the noise table (negative)."""
@@ -577,14 +579,15 @@ class TorchWord2Vec(Word2Vec):
             steps = self._torch_steps(config, tables, lockf)
             weights = steps.weights.matrices()
             store_weights = self._store_device_weights(steps.weights)
-        synchronizer = None
+        synchronizer = digest = None
         if self.dist_context is not None:  # before any weights cross: a wrong shape aborts inside the backend
             _distributed().check_same_settings(self._distributed_settings(config, total_examples, total_words),
                                                self.dist_context)
-            synchronizer = self._synchronizer(weights)
+            digest = _distributed().CorpusDigest()
+            synchronizer = self._synchronizer(weights, digest)
         trainer = Trainer(config, steps, tables, total_examples=total_examples, total_words=total_words,
                           threads=self._training_threads(), queue_factor=queue_factor, synchronizer=synchronizer)
-        corpus = EncodedCorpus(self._sentences(corpus_iterable, corpus_file), self.wv.key_to_index,
+        corpus = EncodedCorpus(self._sentences(corpus_iterable, corpus_file, digest), self.wv.key_to_index,
                                config.chunk_words)
 
         def on_epoch_begin(epoch):
@@ -675,12 +678,13 @@ class TorchWord2Vec(Word2Vec):
         settings.update(vocabulary=len(self.wv), total_examples=total_examples, total_words=total_words)
         return settings
 
-    def _synchronizer(self, weights):
-        """The distributed weight synchronizer of the weights in use (as tensors sharing their memory)."""
+    def _synchronizer(self, weights, corpus_digest):
+        """The distributed weight synchronizer of the weights in use (as tensors sharing their memory), which
+        compares the ranks' ``corpus_digest`` after the first epoch."""
         import torch
 
         trained = [torch.from_numpy(w) if isinstance(w, np.ndarray) else w for w in weights if len(w)]
-        return _distributed().WeightSynchronizer(trained, self.dist_context, self.sync_words)
+        return _distributed().WeightSynchronizer(trained, self.dist_context, self.sync_words, corpus_digest)
 
     @contextlib.contextmanager
     def _torch_threads(self):
