@@ -6,8 +6,8 @@ and times :meth:`~torchw2v.device_data.DeviceBatches.fill` over whole epochs for
 size: the pipeline alone (no training step), in raw corpus words per second of the fastest
 epoch (the machine may be shared), without and with the noise draws. It counts the ops one
 step launches with ``torch.profiler`` (top-level ops; views counted apart, as they launch no
-device work), and times the numpy producer it replaces (``subsample`` -> ``context_windows``
--> ``window_batches``, which draws no noise) on the same corpus in the same rounds.
+device work), and times the numpy producer of the native CPU path (``subsample`` -> ``TextOrderBatches``,
+which draws no noise) on the same corpus in the same rounds.
 
 Examples
 --------
@@ -33,7 +33,7 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # benchmark this checkout's torchw2v, installed or not
 
-from torchw2v.batching import context_windows, subsample, window_batches  # noqa: E402
+from torchw2v.batching import TextOrderBatches, subsample  # noqa: E402
 from torchw2v.corpus import EncodedCorpus  # noqa: E402
 from torchw2v.device_data import DeviceBatches, DeviceCorpus  # noqa: E402
 from torchw2v.sampling import downsample_ints, noise_cum_table  # noqa: E402
@@ -78,12 +78,11 @@ def device_epoch(batches):
 
 
 def numpy_epoch(corpus, sample_ints, window, batch_size, rng):
-    """Seconds of one epoch of the numpy producer the device pipeline replaces."""
+    """Seconds of one epoch of the native CPU path's numpy producer (the host's windows)."""
     start = time.perf_counter()
     for chunk in corpus.chunks():
         ids, lengths = subsample(chunk.ids, chunk.sentence_lengths, sample_ints, rng)
-        windows = context_windows(ids, lengths, window, True, rng)
-        for _ in window_batches(windows, batch_size, rng):
+        for _ in TextOrderBatches(ids, lengths, window, True, batch_size, rng):
             pass
     return time.perf_counter() - start
 
