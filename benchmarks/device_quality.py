@@ -7,7 +7,8 @@ cpu_kernel="torch")`` with the device's default ``batch_size`` (or ``--batch-siz
 settings, ``workers=1``, and prints WordSim-353 Spearman and analogy accuracy side by side with
 their differences. ``--record`` appends the table to ``benchmarks/RESULTS.md``.
 
-``--cap inf`` trains without the repeat cap: the fused Triton kernel's semantics for the centers
+``--cap C`` replaces the repeat caps of every matrix (the inner nodes' too) by ``C``; ``--cap inf``
+trains without the repeat cap: the fused Triton kernel's semantics for the centers
 whose programs are in flight together (each misses the others' updates, as the centers of one
 update do), so ``--batch-size W --cap inf`` measures the kernel's staleness window ``W``.
 
@@ -58,8 +59,8 @@ def evaluate(wv):
 def run(corpus, name, batch_size, epochs, cap=None):
     """Train gensim and the device path on ``corpus`` with configuration ``name``; return a table row.
 
-    ``cap`` replaces the repeat cap of the SGD updates (``inf``: summed without a cap, the fused
-    kernel's semantics for the centers that share starting values).
+    ``cap`` replaces the repeat caps of the SGD updates, for every matrix (``inf``: summed without a
+    cap, the fused kernel's semantics for the centers that share starting values; None: the library's).
     """
     import torch
     from gensim.models import Word2Vec
@@ -76,8 +77,8 @@ def run(corpus, name, batch_size, epochs, cap=None):
     gensim_seconds = time.perf_counter() - start
     start = time.perf_counter()
     rule = torch_steps.RowUpdates
-    cap = objectives.ROW_UPDATE_CAP if cap is None else cap
-    torch_steps.RowUpdates = lambda: rule(cap=cap)
+    if cap is not None:
+        torch_steps.RowUpdates = lambda caps=None: rule(cap=cap)
     try:
         model = TorchWord2Vec(Text8Corpus(str(corpus)), device="cpu", cpu_kernel="torch", batch_size=batch_size,
                               **settings)
@@ -87,7 +88,8 @@ def run(corpus, name, batch_size, epochs, cap=None):
         torch_steps.RowUpdates = rule
     seconds = time.perf_counter() - start
     g_ws, g_an = evaluate(reference.wv)
-    gensim = f"| {name} | {batch_size} | {cap:g} | {g_ws:.3f} / {100 * g_an:.1f}% |"
+    caps = f"{objectives.ROW_UPDATE_CAP:g}, tree {objectives.TREE_ROW_UPDATE_CAP:g}" if cap is None else f"{cap:g}"
+    gensim = f"| {name} | {batch_size} | {caps} | {g_ws:.3f} / {100 * g_an:.1f}% |"
     if model is None:
         return f"{gensim} diverged | | {gensim_seconds:.0f} s / {seconds:.0f} s |"
     t_ws, t_an = evaluate(model.wv)

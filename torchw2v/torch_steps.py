@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from torchw2v.objectives import (
-    RowUpdates, cbow_step, clear_padding_rows, hierarchical_softmax_targets, negative_labels, negative_targets,
+    TREE_ROW_UPDATE_CAP, RowUpdates, cbow_step, clear_padding_rows, hierarchical_softmax_targets, negative_labels, negative_targets,
     padded_tree, skipgram_step,
 )
 
@@ -195,7 +195,9 @@ class TorchSteps:
         self.loss = torch.zeros((), dtype=torch.float64, device=self.device)
         # the update rule, and the rate folded into the deltas (Adam scales minus the gradients itself)
         if optimizer is None:
-            self._rule, self._step_lr = RowUpdates(), self.lr
+            # CBOW's inner nodes get one update per center; skip-gram's already sum a window's
+            caps = {weights.syn1: TREE_ROW_UPDATE_CAP} if weights.syn1 is not None and not config.sg else None
+            self._rule, self._step_lr = RowUpdates(caps=caps), self.lr
         else:
             self._rule, self._step_lr = _AdamRule(optimizer, self.lr), 1.0
         if config.hs:
