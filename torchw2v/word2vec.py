@@ -175,7 +175,8 @@ class TorchWord2Vec(Word2Vec):
         ROCm, WSL2) or on Apple silicon.
     batch_size : int, optional
         Center slots per update (default 2048: per call of the native CPU kernels, and per update
-        of the device path: CUDA, MPS, and CPU with ``cpu_kernel="torch"``). The device path makes its batches
+        of the device path on CUDA and MPS; 256 with ``cpu_kernel="torch"`` on CPU, where smaller
+        updates stay in cache). The device path makes its batches
         from spans of at least 16384 corpus tokens, trained as consecutive updates of
         ``batch_size`` slots; larger updates learn less per word (see the README).
     dtype : torch.dtype or str, optional
