@@ -48,20 +48,27 @@ _BATCH = [ctypes.POINTER(_Model), _INT64_P, _INT64_P, ctypes.c_int64, ctypes.c_i
           ctypes.POINTER(ctypes.c_uint64)]
 
 
+def load_library(path):
+    """The compiled kernels at ``path`` with their signatures set, or None if they cannot be used there."""
+    try:
+        library = ctypes.CDLL(path)
+        skipgram, cbow = library.w2v_skipgram, library.w2v_cbow
+    except (OSError, AttributeError) as error:  # a build for another platform or version
+        logger.debug("cannot use %s: %s", path, error)
+        return None
+    skipgram.restype = cbow.restype = ctypes.c_double
+    skipgram.argtypes = _BATCH + [ctypes.c_int, _FLOAT_P, _INT64_P]
+    cbow.argtypes = _BATCH + [ctypes.c_int, ctypes.c_int, _FLOAT_P, _INT64_P]
+    return library
+
+
 def _load_library():
     folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for path in sorted(glob.glob(os.path.join(folder, "_w2v_kernels*.so")) +
                        glob.glob(os.path.join(folder, "_w2v_kernels*.pyd"))):
-        try:
-            library = ctypes.CDLL(path)
-            skipgram, cbow = library.w2v_skipgram, library.w2v_cbow
-        except (OSError, AttributeError) as error:  # a build for another platform or version
-            logger.debug("cannot use %s: %s", path, error)
-            continue
-        skipgram.restype = cbow.restype = ctypes.c_double
-        skipgram.argtypes = _BATCH + [ctypes.c_int, _FLOAT_P, _INT64_P]
-        cbow.argtypes = _BATCH + [ctypes.c_int, ctypes.c_int, _FLOAT_P, _INT64_P]
-        return library
+        library = load_library(path)
+        if library is not None:
+            return library
     return None
 
 
@@ -99,11 +106,14 @@ class NativeKernel:
     lockf : numpy.ndarray of float32, shape (1,) or (V,), optional
         gensim's ``vectors_lockf``: each input row's update is multiplied by its word's value
         (0 freezes the row); one value applies to every word. Default: 1.
+    library : ctypes.CDLL, optional
+        The compiled kernels to call (:func:`load_library`; default: the installed build).
     """
 
     def __init__(self, syn0, syn1neg, cum_table, negative, syn1=None, tree=None, shared_negatives=False,
-                 lockf=None):
-        if not available():
+                 lockf=None, library=None):
+        library = library or _LIBRARY
+        if library is None:
             raise RuntimeError("the native CPU kernels are not built (reinstall torchw2v with a C compiler)")
         arrays = {"syn0": syn0, "syn1neg": syn1neg} if negative else {"syn0": syn0}
         if tree is not None:
@@ -131,6 +141,7 @@ class NativeKernel:
         self._model = model
         self.shared_negatives = bool(shared_negatives and negative)
         self.negative = int(negative)
+        self._library = library
 
     def weights(self):
         """The weight matrices the kernels update (the input vectors first)."""
@@ -165,9 +176,10 @@ class NativeKernel:
         noise = np.empty(2 * self.negative, dtype=np.int64) if self.negative else None
         noise_p = _INT64_P() if noise is None else noise.ctypes.data_as(_INT64_P)
         if sg:
-            return _LIBRARY.w2v_skipgram(*args, int(compute_loss), work.ctypes.data_as(_FLOAT_P),
-                                         noise_p if self.shared_negatives else _INT64_P())
-        return _LIBRARY.w2v_cbow(*args, int(cbow_mean), int(compute_loss), work.ctypes.data_as(_FLOAT_P), noise_p)
+            return self._library.w2v_skipgram(*args, int(compute_loss), work.ctypes.data_as(_FLOAT_P),
+                                              noise_p if self.shared_negatives else _INT64_P())
+        return self._library.w2v_cbow(*args, int(cbow_mean), int(compute_loss), work.ctypes.data_as(_FLOAT_P),
+                                      noise_p)
 
 
 class NativeSteps:
