@@ -18,9 +18,11 @@
 
 #define MAX_EXP 6.0f
 
-/* Compile the entry points for AVX2+FMA as well as baseline x86-64, chosen at load time. */
+/* Compile the entry points for AVX+FMA as well as baseline x86-64, chosen at load time by the
+ * CPU's features. ("arch=haswell" would be chosen only on Haswell itself: GCC dispatches it by
+ * CPU model, and every other CPU, AMD's and later Intel ones, got the baseline build.) */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define FAST_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#define FAST_CLONES __attribute__((target_clones("fma", "default")))
 #else
 #define FAST_CLONES
 #endif
@@ -53,12 +55,23 @@ static inline int64_t draw_noise(const Model *m, uint64_t *state) {
     return lo;
 }
 
-/* Eight partial sums, so the compiler vectorises the reduction without -ffast-math. */
-static inline float dot(const float *a, const float *b, int64_t n) {
-    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+/* Eight floats, loaded from any address (as immintrin.h's __m256_u); plain SSE pairs in the
+ * baseline build. */
+typedef float v8f __attribute__((vector_size(32), aligned(4), may_alias));
+
+/* Four vector accumulators: four chains of multiply-adds in flight instead of one. Inlined
+ * everywhere, so that each entry point's clone compiles it for its own instruction set. */
+static inline __attribute__((always_inline)) float dot(const float *a, const float *b, int64_t n) {
+    v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) s[k] += a[i + k] * b[i + k];
+    for (; i + 32 <= n; i += 32) {
+        s0 += *(const v8f *)(a + i) * *(const v8f *)(b + i);
+        s1 += *(const v8f *)(a + i + 8) * *(const v8f *)(b + i + 8);
+        s2 += *(const v8f *)(a + i + 16) * *(const v8f *)(b + i + 16);
+        s3 += *(const v8f *)(a + i + 24) * *(const v8f *)(b + i + 24);
+    }
+    for (; i + 8 <= n; i += 8) s0 += *(const v8f *)(a + i) * *(const v8f *)(b + i);
+    v8f s = (s0 + s1) + (s2 + s3);
     float total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
     for (; i < n; i++) total += a[i] * b[i];
     return total;
@@ -92,7 +105,7 @@ static inline float lock_factor(const Model *m, int64_t w) {
     return m->lockf_len == 1 ? m->lockf[0] : m->lockf[w];
 }
 
-static inline void axpy(float alpha, const float *x, float *y, int64_t n) {
+static inline __attribute__((always_inline)) void axpy(float alpha, const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
