@@ -12,6 +12,7 @@ from torchw2v.sampling import noise_cum_table
 pytestmark = pytest.mark.skipif(not native.available(), reason="native kernels not built (no C compiler)")
 
 MAX_EXP = 6.0
+SIGMOID = native.sigmoid_table()
 
 
 class ReferenceNoise:
@@ -30,7 +31,7 @@ def reference_logistic(l1, neu1e, row, label, alpha):
     f = float(l1 @ row)
     if abs(f) >= MAX_EXP:
         return 0.0
-    g = (label - 1.0 / (1.0 + math.exp(-f))) * alpha
+    g = (label - float(SIGMOID[int((f + MAX_EXP) * (native.EXP_TABLE_SIZE / MAX_EXP / 2))])) * alpha
     neu1e += g * row
     row += g * l1
     return math.log1p(math.exp(-(f if label else -f)))
@@ -102,6 +103,17 @@ def test_kernel_equals_sequential_reference(sg, cbow_mean, shared_negatives, hs,
     np.testing.assert_allclose(syn1, ref2, rtol=1e-4, atol=1e-6)
     assert loss == pytest.approx(expected_loss, rel=1e-4)
     assert not np.allclose(ref0, ((np.random.default_rng(0).random((vocab, dim)) - 0.5) / dim))
+
+
+def test_sigmoid_table_is_gensims():
+    """gensim's EXP_TABLE: within a grid step's slope of the exact sigmoid everywhere in range, 1/2 at 0."""
+    f = np.linspace(-MAX_EXP, MAX_EXP, 100_001)[:-1]
+    looked_up = SIGMOID[((f + MAX_EXP) * (native.EXP_TABLE_SIZE / MAX_EXP / 2)).astype(int)]
+    exact = 1 / (1 + np.exp(-f))
+    step = 2 * MAX_EXP / native.EXP_TABLE_SIZE
+    assert SIGMOID.dtype == np.float32 and np.all(np.diff(SIGMOID) > 0)
+    assert np.max(np.abs(looked_up - exact)) <= step / 4 + 1e-6  # the sigmoid's slope is at most 1/4
+    assert SIGMOID[native.EXP_TABLE_SIZE // 2] == pytest.approx(0.5, abs=1e-7)
 
 
 def test_state_advances_and_seeds_differ():

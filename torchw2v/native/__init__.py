@@ -40,8 +40,29 @@ class _Model(ctypes.Structure):
         ("hs", ctypes.c_int64), ("depth", ctypes.c_int64),
         ("cum_table", ctypes.POINTER(ctypes.c_uint32)), ("codes", ctypes.POINTER(ctypes.c_uint8)),
         ("points", _INT64_P), ("lengths", ctypes.POINTER(ctypes.c_int32)),
-        ("lockf", _FLOAT_P), ("lockf_len", ctypes.c_int64),
+        ("lockf", _FLOAT_P), ("lockf_len", ctypes.c_int64), ("sigmoid_table", _FLOAT_P),
     ]
+
+
+#: The sigmoid table's size and range, as gensim's ``EXP_TABLE`` (and word2vec.c's ``expTable``).
+EXP_TABLE_SIZE, MAX_EXP = 1000, 6
+
+
+def sigmoid_table():
+    """gensim's ``EXP_TABLE``: the sigmoid at ``EXP_TABLE_SIZE`` points spaced evenly over
+    ``[-MAX_EXP, MAX_EXP)``, computed as gensim computes it (float32 grid, exp in double).
+
+    The kernels read the sigmoid of a score ``f`` from entry
+    ``int((f + MAX_EXP) * EXP_TABLE_SIZE / MAX_EXP / 2)``, as gensim's and word2vec.c's loops do.
+
+    >>> table = sigmoid_table()
+    >>> len(table), float(table[0]) < 0.0025, abs(float(table[EXP_TABLE_SIZE // 2]) - 0.5) < 1e-6
+    (1000, True, True)
+    """
+    grid = (np.arange(EXP_TABLE_SIZE, dtype=np.float32) / np.float32(EXP_TABLE_SIZE) * np.float32(2)
+            - np.float32(1)) * np.float32(MAX_EXP)
+    exp = np.exp(grid.astype(np.float64)).astype(np.float32)
+    return exp / (exp + np.float32(1))
 
 
 _BATCH = [ctypes.POINTER(_Model), _INT64_P, _INT64_P, ctypes.c_int64, ctypes.c_int64, ctypes.c_float,
@@ -129,6 +150,7 @@ class NativeKernel:
         if lockf.ndim != 1 or len(lockf) not in (1, len(syn0)):
             raise ValueError(f"lockf must have 1 or {len(syn0)} (vocabulary size) values, got shape {lockf.shape}")
         self._arrays["lockf"] = lockf
+        self._arrays["sigmoid_table"] = sigmoid_table()
         hs = tree is not None
         if hs:
             self._arrays.update(codes=np.ascontiguousarray(tree.codes, dtype=np.uint8),

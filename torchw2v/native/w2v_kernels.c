@@ -8,7 +8,7 @@
  * Huffman path of the center word (hs) and then K fresh noise words (negative sampling),
  * drawn from the cumulative noise table with word2vec's 48-bit LCG (or, for skip-gram, drawn
  * once per center and shared by its context words), skipping pairs whose
- * score is beyond +-6 as word2vec.c and gensim do. Called through ctypes, which releases
+ * score is beyond +-6 and reading the sigmoid from a table, as word2vec.c and gensim do. Called through ctypes, which releases
  * the GIL, so several Python threads run them at once on different batches (Hogwild, as
  * gensim's workers). Each input row's update is scaled by gensim's `vectors_lockf` (0: frozen).
  */
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #define MAX_EXP 6.0f
+#define EXP_TABLE_SIZE 1000
 
 /* Compile the entry points for AVX+FMA as well as baseline x86-64, chosen at load time by the
  * CPU's features. ("arch=haswell" would be chosen only on Haswell itself: GCC dispatches it by
@@ -37,6 +38,7 @@ typedef struct {
     const int32_t *lengths; /* (vocab,), path lengths */
     const float *lockf;     /* (1,) or (vocab,): input-update multiplier (gensim's vectors_lockf) */
     int64_t lockf_len;
+    const float *sigmoid_table; /* (EXP_TABLE_SIZE,): gensim's EXP_TABLE, sigmoid on a grid of [-MAX_EXP, MAX_EXP) */
 } Model;
 
 static inline uint64_t next_random(uint64_t *state) {
@@ -114,15 +116,25 @@ static inline double neg_log_sigmoid(double x) {
     return x > 0 ? log1p(exp(-x)) : -x + log1p(exp(x));
 }
 
+/* The sigmoid of a score in (-MAX_EXP, MAX_EXP), read from the table as gensim and word2vec.c
+ * read it: a load instead of expf and a division. */
+static inline __attribute__((always_inline)) float sigmoid(const Model *m, float f) {
+    return m->sigmoid_table[(int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))];
+}
+
 /* One logistic pair: input l1 against output row `row` with `label`. */
-static inline __attribute__((always_inline)) double train_logistic(const float *l1, float *neu1e, float *row,
-                                                                   float label, float alpha, int64_t dim,
+static inline __attribute__((always_inline)) double train_logistic(const Model *m, const float *l1, float *neu1e,
+                                                                   float *row, float label, float alpha,
                                                                    int compute_loss) {
+    int64_t dim = m->dim;
     float f = dot(l1, row, dim);
     if (f <= -MAX_EXP || f >= MAX_EXP) return 0.0; /* gensim and word2vec.c skip saturated pairs */
-    float g = (label - 1.0f / (1.0f + expf(-f))) * alpha;
-    axpy(g, row, neu1e, dim);
-    axpy(g, l1, row, dim);
+    float g = (label - sigmoid(m, f)) * alpha;
+    for (int64_t i = 0; i < dim; i++) { /* neu1e += g row; row += g l1: one pass over the row */
+        float r = row[i];
+        neu1e[i] += g * r;
+        row[i] = r + g * l1[i];
+    }
     return compute_loss ? neg_log_sigmoid(label > 0 ? f : -f) : 0.0;
 }
 
@@ -137,7 +149,7 @@ static inline __attribute__((always_inline)) double train_target(const Model *m,
         const uint8_t *code = m->codes + target * m->depth;
         const int64_t *point = m->points + target * m->depth;
         for (int32_t j = 0; j < m->lengths[target]; j++)
-            loss += train_logistic(l1, neu1e, m->syn1 + point[j] * m->dim, 1.0f - (float)code[j], alpha, m->dim,
+            loss += train_logistic(m, l1, neu1e, m->syn1 + point[j] * m->dim, 1.0f - (float)code[j], alpha,
                                    compute_loss);
     }
     for (int64_t d = 0; d <= m->negative && m->negative > 0; d++) {
@@ -148,7 +160,7 @@ static inline __attribute__((always_inline)) double train_target(const Model *m,
             if (word == target || word < 0) continue;
             label = 0.0f;
         }
-        loss += train_logistic(l1, neu1e, m->syn1neg + word * m->dim, label, alpha, m->dim, compute_loss);
+        loss += train_logistic(m, l1, neu1e, m->syn1neg + word * m->dim, label, alpha, compute_loss);
     }
     return loss;
 }
