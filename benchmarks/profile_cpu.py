@@ -243,8 +243,9 @@ def profile_sync(corpus, names, workers):
             busy["put"] += seconds
             return done
 
-        patched = (NativeSteps, "step", timed_step), (EncodedCorpus, "chunks", timed_chunks), (
-            trainer_module.Trainer, "_produce", timed_produce), (trainer_module.Trainer, "_put", staticmethod(timed_put))
+        trainer_class = trainer_module.Trainer
+        patched = ((NativeSteps, "step", timed_step), (EncodedCorpus, "chunks", timed_chunks),
+                   (trainer_class, "_produce", timed_produce), (trainer_class, "_put", staticmethod(timed_put)))
         originals = [(owner, attribute, owner.__dict__[attribute]) for owner, attribute, _ in patched]
         for owner, attribute, replacement in patched:
             setattr(owner, attribute, replacement)

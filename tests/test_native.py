@@ -55,13 +55,54 @@ def reference_pair(l1, neu1e, outputs, target, alpha, shared_noise=None):
     return loss
 
 
+def reference_logistic_pair(l1a, l1b, neu1e_a, neu1e_b, row, label, alpha):
+    """Two inputs against one row: both scores from the row as it is, then both updates."""
+    loss, gradients = 0.0, []
+    for l1 in (l1a, l1b):
+        f = float(l1 @ row)
+        saturated = abs(f) >= MAX_EXP
+        gradients.append(0.0 if saturated else (label - float(SIGMOID[int((f + MAX_EXP) * (
+            native.EXP_TABLE_SIZE / MAX_EXP / 2))])) * alpha)
+        loss += 0.0 if saturated else math.log1p(math.exp(-(f if label else -f)))
+    (ga, gb), before = gradients, row.copy()
+    neu1e_a += ga * before
+    neu1e_b += gb * before
+    row += ga * l1a + gb * l1b
+    return loss
+
+
+def reference_skipgram_pair(syn0, a, b, outputs, target, alpha, shared_noise):
+    """Context words a and b against the same rows (the path, then the shared noise), as the kernel
+    pairs them when they have the same rows: each row trained for both at once."""
+    syn1neg, negative, _, syn1, tree = outputs
+    neu1e_a, neu1e_b = np.zeros_like(syn0[a]), np.zeros_like(syn0[b])
+    l1a, l1b = syn0[a].copy(), syn0[b].copy()
+    loss = 0.0
+    if tree is not None:
+        for code, point in zip(tree.codes[target], tree.points[target]):
+            loss += reference_logistic_pair(l1a, l1b, neu1e_a, neu1e_b, syn1[point], 1.0 - code, alpha)
+    for d in range(negative + 1 if negative else 0):
+        word, label = (target, 1.0) if d == 0 else (shared_noise[d - 1], 0.0)
+        if d > 0 and word == target:
+            continue
+        loss += reference_logistic_pair(l1a, l1b, neu1e_a, neu1e_b, syn1neg[word], label, alpha)
+    syn0[b] += neu1e_b
+    syn0[a] += neu1e_a
+    return loss
+
+
 def reference_step(syn0, outputs, centers, contexts, alpha, sg, cbow_mean, shared_negatives=False):
     loss = 0.0
     for center, window in zip(centers, contexts):
         words = [w for w in window if w >= 0]
         if sg:
-            _, negative, noise, _, _ = outputs
+            _, negative, noise, _, tree = outputs
             shared_noise = [noise.draw() for _ in range(negative)] if shared_negatives and negative else None
+            # the kernel trains context words two at a time when they have the same output rows
+            paired = shared_noise is not None or (tree is not None and not negative)
+            while paired and len(words) >= 2:
+                loss += reference_skipgram_pair(syn0, words[0], words[1], outputs, center, alpha, shared_noise)
+                words = words[2:]
             for w in words:
                 neu1e = np.zeros_like(syn0[w])
                 loss += reference_pair(syn0[w], neu1e, outputs, center, alpha, shared_noise)

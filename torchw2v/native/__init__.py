@@ -121,7 +121,9 @@ class NativeKernel:
     shared_negatives : bool, optional
         Skip-gram: draw the noise words once per center and share them among its context
         words (Ji et al. 2016), instead of fresh for every pair as gensim does. The rows of a
-        window's noise words then stay in cache through the window. (CBOW has one noise draw
+        window's noise words then stay in cache through the window, and its context words train
+        against them two at a time (each row read once for both; so do they against the Huffman
+        path with hierarchical softmax alone). (CBOW has one noise draw
         per center anyway: gensim's; like skip-gram's shared ones, they are drawn one window
         ahead, in the same order, so that their rows are fetched while the previous window trains.)
     lockf : numpy.ndarray of float32, shape (1,) or (V,), optional

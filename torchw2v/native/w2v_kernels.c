@@ -7,10 +7,11 @@
  * gensim's sequential SGD to the float32 weight matrices in place: for each pair, the
  * Huffman path of the center word (hs) and then K fresh noise words (negative sampling),
  * drawn from the cumulative noise table with word2vec's 48-bit LCG (or, for skip-gram, drawn
- * once per center and shared by its context words), skipping pairs whose
- * score is beyond +-6 and reading the sigmoid from a table, as word2vec.c and gensim do. Called through ctypes, which releases
- * the GIL, so several Python threads run them at once on different batches (Hogwild, as
- * gensim's workers). Each input row's update is scaled by gensim's `vectors_lockf` (0: frozen).
+ * once per center and shared by its context words), skipping pairs whose score is beyond
+ * +-6 and reading the sigmoid from a table, as word2vec.c and gensim do. Called through
+ * ctypes, which releases the GIL, so several Python threads run them at once on different
+ * batches (Hogwild, as gensim's workers). Each input row's update is scaled by gensim's
+ * `vectors_lockf` (0: frozen).
  */
 #include <math.h>
 #include <stdint.h>
@@ -138,6 +139,51 @@ static inline __attribute__((always_inline)) double train_logistic(const Model *
     return compute_loss ? neg_log_sigmoid(label > 0 ? f : -f) : 0.0;
 }
 
+/* Two inputs, l1a and l1b, against the same output row with the same label: both scores from the
+ * row as it is, both updates applied in one pass over it (as two Hogwild threads could). */
+static inline __attribute__((always_inline)) double train_logistic_pair(const Model *m, const float *l1a,
+                                                                        const float *l1b, float *neu1e_a,
+                                                                        float *neu1e_b, float *row, float label,
+                                                                        float alpha, int compute_loss) {
+    int64_t dim = m->dim;
+    float fa = dot(l1a, row, dim), fb = dot(l1b, row, dim);
+    int in_a = fa > -MAX_EXP && fa < MAX_EXP, in_b = fb > -MAX_EXP && fb < MAX_EXP; /* else skipped */
+    if (!in_a && !in_b) return 0.0;
+    float ga = in_a ? (label - sigmoid(m, fa)) * alpha : 0.0f, gb = in_b ? (label - sigmoid(m, fb)) * alpha : 0.0f;
+    for (int64_t i = 0; i < dim; i++) {
+        float r = row[i];
+        neu1e_a[i] += ga * r;
+        neu1e_b[i] += gb * r;
+        row[i] = r + ga * l1a[i] + gb * l1b[i];
+    }
+    if (!compute_loss) return 0.0;
+    return (in_a ? neg_log_sigmoid(label > 0 ? fa : -fa) : 0.0) + (in_b ? neg_log_sigmoid(label > 0 ? fb : -fb) : 0.0);
+}
+
+/* Two inputs against the rows of `target`: its Huffman path (hs), then, with shared `noise`
+ * words (one set for both), the target's row of syn1neg and the noise words'. Each row is read
+ * once for both inputs; the updates accumulate into neu1e_a and neu1e_b. */
+static inline __attribute__((always_inline)) double train_target_pair(const Model *m, const float *l1a,
+                                                                      const float *l1b, float *neu1e_a,
+                                                                      float *neu1e_b, int64_t target, float alpha,
+                                                                      const int64_t *noise, int compute_loss) {
+    double loss = 0.0;
+    if (m->hs) {
+        const uint8_t *code = m->codes + target * m->depth;
+        const int64_t *point = m->points + target * m->depth;
+        for (int32_t j = 0; j < m->lengths[target]; j++)
+            loss += train_logistic_pair(m, l1a, l1b, neu1e_a, neu1e_b, m->syn1 + point[j] * m->dim,
+                                        1.0f - (float)code[j], alpha, compute_loss);
+    }
+    for (int64_t d = 0; d <= m->negative && m->negative > 0; d++) {
+        int64_t word = d == 0 ? target : noise[d - 1];
+        if (d > 0 && (word == target || word < 0)) continue;
+        loss += train_logistic_pair(m, l1a, l1b, neu1e_a, neu1e_b, m->syn1neg + word * m->dim, d == 0 ? 1.0f : 0.0f,
+                                    alpha, compute_loss);
+    }
+    return loss;
+}
+
 /* Input vector l1 predicting `target`: its Huffman path (hs), then K noise words (negative):
  * drawn fresh when `noise` is NULL, else the K words given there (-1: skipped).
  * Output rows are updated in place; the input's update accumulates into neu1e. */
@@ -169,12 +215,16 @@ static inline __attribute__((always_inline)) double train_target(const Model *m,
  * words), the K noise words are drawn once per center and shared by its context words (Ji et
  * al. 2016): their rows stay in cache through the window; else fresh for every pair (gensim).
  * The next window's rows are prefetched (its noise words drawn one window ahead, in the same
- * order) while this one trains. */
+ * order) while this one trains. When all context words train against the same rows (the path
+ * alone, or shared noise words), they go two at a time (train_target_pair): each row is read
+ * once for both, which halves the reads of the output rows and gives the CPU two independent
+ * dot products per row. */
 FAST_CLONES double w2v_skipgram(const Model *m, const int64_t *centers, const int64_t *contexts, int64_t batch,
                                 int64_t width, float alpha, uint64_t *state, int compute_loss, float *work,
                                 int64_t *noise) {
     double loss = 0.0;
     int64_t dim = m->dim, negative = m->negative;
+    int pairs = noise || (m->hs && !negative); /* the context words train against the same rows */
     if (noise && batch > 0) draw_noise_words(m, state, noise);
     for (int64_t b = 0; b < batch; b++) {
         int64_t *current = noise ? noise + (b & 1) * negative : NULL;
@@ -185,12 +235,22 @@ FAST_CLONES double w2v_skipgram(const Model *m, const int64_t *centers, const in
             prefetch_target(m, centers[b + 1]);
             if (noise) draw_noise_words(m, state, noise + ((b + 1) & 1) * negative);
         }
+        const int64_t *window = contexts + b * width;
         for (int64_t c = 0; c < width; c++) {
-            int64_t context = contexts[b * width + c];
+            int64_t context = window[c], second = -1;
             if (context < 0) continue;
+            if (pairs) /* and the next context word, if any */
+                while (second < 0 && ++c < width) second = window[c];
             float *l1 = m->syn0 + context * dim;
-            memset(work, 0, dim * sizeof(float));
-            loss += train_target(m, l1, work, centers[b], alpha, state, current, compute_loss);
+            if (second < 0) {
+                memset(work, 0, dim * sizeof(float));
+                loss += train_target(m, l1, work, centers[b], alpha, state, current, compute_loss);
+            } else {
+                memset(work, 0, 2 * dim * sizeof(float));
+                float *l1b = m->syn0 + second * dim;
+                loss += train_target_pair(m, l1, l1b, work, work + dim, centers[b], alpha, current, compute_loss);
+                axpy(lock_factor(m, second), work + dim, l1b, dim);
+            }
             axpy(lock_factor(m, context), work, l1, dim);
         }
     }
