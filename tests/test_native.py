@@ -31,7 +31,7 @@ def reference_logistic(l1, neu1e, row, label, alpha):
     f = float(l1 @ row)
     if abs(f) >= MAX_EXP:
         return 0.0
-    g = (label - float(SIGMOID[int((f + MAX_EXP) * (native.EXP_TABLE_SIZE / MAX_EXP / 2))])) * alpha
+    g = (label - float(SIGMOID[int((f + MAX_EXP) * native.SIGMOID_SCALE)])) * alpha
     neu1e += g * row
     row += g * l1
     return math.log1p(math.exp(-(f if label else -f)))
@@ -61,8 +61,8 @@ def reference_logistic_pair(l1a, l1b, neu1e_a, neu1e_b, row, label, alpha):
     for l1 in (l1a, l1b):
         f = float(l1 @ row)
         saturated = abs(f) >= MAX_EXP
-        gradients.append(0.0 if saturated else (label - float(SIGMOID[int((f + MAX_EXP) * (
-            native.EXP_TABLE_SIZE / MAX_EXP / 2))])) * alpha)
+        gradients.append(0.0 if saturated else (label - float(SIGMOID[int((f + MAX_EXP) * native.SIGMOID_SCALE)]))
+                         * alpha)
         loss += 0.0 if saturated else math.log1p(math.exp(-(f if label else -f)))
     (ga, gb), before = gradients, row.copy()
     neu1e_a += ga * before
@@ -147,13 +147,17 @@ def test_kernel_equals_sequential_reference(sg, cbow_mean, shared_negatives, hs,
 
 
 def test_sigmoid_table_is_gensims():
-    """gensim's EXP_TABLE: within a grid step's slope of the exact sigmoid everywhere in range, 1/2 at 0."""
-    f = np.linspace(-MAX_EXP, MAX_EXP, 100_001)[:-1]
-    looked_up = SIGMOID[((f + MAX_EXP) * (native.EXP_TABLE_SIZE / MAX_EXP / 2)).astype(int)]
-    exact = 1 / (1 + np.exp(-f))
-    step = 2 * MAX_EXP / native.EXP_TABLE_SIZE
+    """gensim's EXP_TABLE read at gensim's index: close to the exact sigmoid, 1/2 at 0, and never past
+    its end, even for the float32 score just below MAX_EXP (where f + MAX_EXP rounds to 12)."""
+    f = np.linspace(-MAX_EXP, MAX_EXP, 100_001, dtype=np.float32)[1:-1]
+    index = ((f + np.float32(MAX_EXP)) * np.float32(native.SIGMOID_SCALE)).astype(np.int32)
+    assert native.SIGMOID_SCALE == 83 and index.min() >= 0 and index.max() < native.EXP_TABLE_SIZE
+    edge = np.nextafter(np.float32(MAX_EXP), np.float32(0))
+    assert edge + np.float32(MAX_EXP) == np.float32(12)  # rounds up: a scale of 1000 / 12 would read entry 1000
+    assert int((edge + np.float32(MAX_EXP)) * np.float32(native.SIGMOID_SCALE)) < native.EXP_TABLE_SIZE
+    exact = 1 / (1 + np.exp(-f.astype(np.float64)))
     assert SIGMOID.dtype == np.float32 and np.all(np.diff(SIGMOID) > 0)
-    assert np.max(np.abs(looked_up - exact)) <= step / 4 + 1e-6  # the sigmoid's slope is at most 1/4
+    assert np.max(np.abs(SIGMOID[index] - exact)) < 0.02  # gensim's grid is 0.4% coarser than the index
     assert SIGMOID[native.EXP_TABLE_SIZE // 2] == pytest.approx(0.5, abs=1e-7)
 
 

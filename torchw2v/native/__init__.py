@@ -46,14 +46,16 @@ class _Model(ctypes.Structure):
 
 #: The sigmoid table's size and range, as gensim's ``EXP_TABLE`` (and word2vec.c's ``expTable``).
 EXP_TABLE_SIZE, MAX_EXP = 1000, 6
+SIGMOID_SCALE = EXP_TABLE_SIZE // MAX_EXP // 2
 
 
 def sigmoid_table():
     """gensim's ``EXP_TABLE``: the sigmoid at ``EXP_TABLE_SIZE`` points spaced evenly over
     ``[-MAX_EXP, MAX_EXP)``, computed as gensim computes it (float32 grid, exp in double).
 
-    The kernels read the sigmoid of a score ``f`` from entry
-    ``int((f + MAX_EXP) * EXP_TABLE_SIZE / MAX_EXP / 2)``, as gensim's and word2vec.c's loops do.
+    The kernels read the sigmoid of a score ``f`` in ``(-MAX_EXP, MAX_EXP)`` from entry
+    ``int((f + MAX_EXP) * SIGMOID_SCALE)``, as gensim's and word2vec.c's loops do (their scale is
+    the integer ``1000 // 6 // 2``: the last entries are never read).
 
     >>> table = sigmoid_table()
     >>> len(table), float(table[0]) < 0.0025, abs(float(table[EXP_TABLE_SIZE // 2]) - 0.5) < 1e-6

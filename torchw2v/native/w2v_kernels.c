@@ -118,9 +118,12 @@ static inline double neg_log_sigmoid(double x) {
 }
 
 /* The sigmoid of a score in (-MAX_EXP, MAX_EXP), read from the table as gensim and word2vec.c
- * read it: a load instead of expf and a division. */
+ * read it: a load instead of expf and a division. Their scale is the integer 1000 / 6 / 2 = 83,
+ * so the index stays below 1000 even where f + MAX_EXP rounds up to 12 in float (a scale of
+ * 83.33 would read past the table there). */
+#define SIGMOID_SCALE (EXP_TABLE_SIZE / 6 / 2)
 static inline __attribute__((always_inline)) float sigmoid(const Model *m, float f) {
-    return m->sigmoid_table[(int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))];
+    return m->sigmoid_table[(int)((f + MAX_EXP) * SIGMOID_SCALE)];
 }
 
 /* One logistic pair: input l1 against output row `row` with `label`. */
