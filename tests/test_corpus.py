@@ -14,7 +14,7 @@ from gensim.models.word2vec import LineSentence, PathLineSentences, Text8Corpus
 from torchw2v import TorchWord2Vec, corpus as corpus_module
 from torchw2v.batching import Windows, context_offsets, context_windows
 from torchw2v.corpus import (
-    MAX_SENTENCE_LENGTH, CorpusReadError, EncodedCorpus, LineSentenceFile, Text8File, WordLimitedCorpus,
+    MAX_SENTENCE_LENGTH, CorpusReadError, EncodedCorpus, LineSentenceFile, ScannedCorpus, Text8File, WordLimitedCorpus,
     check_corpus, encode_chunks, is_text8_format, iter_sentences, open_corpus, split_long,
 )
 
@@ -404,6 +404,24 @@ def test_encoded_corpus_replays_the_first_pass_exactly(tmp_path, chunk_words):
     assert position == len(sentences)
     if chunk_words >= 10_000:
         assert len(first) == 1
+
+
+@pytest.mark.parametrize("chunk_words", [1, 17, 10_000])
+def test_scanned_corpus_gives_the_chunks_and_counts_of_reading_the_text(tmp_path, chunk_words):
+    sentences = _random_corpus(3) + [[], ["w1"] * (MAX_SENTENCE_LENGTH + 5), ["w40", "w2"]]
+    key_to_index = _key_to_index()
+    scanned = ScannedCorpus(chunk_words, cache_dir=str(tmp_path))
+    counts = scanned.count(iter(sentences))
+    expected = Counter()
+    for sentence in sentences:
+        expected.update(sentence)
+    assert list(counts.items()) == list(expected.items())  # same counts, same first-seen order
+    from_text = _as_tuples(encode_chunks(sentences, key_to_index, chunk_words))
+    assert _as_tuples(scanned.chunks(key_to_index)) == from_text
+    corpus = EncodedCorpus(None, key_to_index, chunk_words, scanned=scanned)  # the text is never read
+    assert _as_tuples(corpus.chunks()) == from_text == _as_tuples(corpus.chunks())
+    assert scanned._file.closed  # dropped after the first pass
+    corpus.close()
 
 
 def test_encoded_corpus_close_removes_the_file_and_re_encodes(tmp_path):

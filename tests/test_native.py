@@ -12,6 +12,7 @@ from torchw2v.sampling import noise_cum_table
 pytestmark = pytest.mark.skipif(not native.available(), reason="native kernels not built (no C compiler)")
 
 MAX_EXP = 6.0
+SIGMOID = native.sigmoid_table()
 
 
 class ReferenceNoise:
@@ -30,7 +31,7 @@ def reference_logistic(l1, neu1e, row, label, alpha):
     f = float(l1 @ row)
     if abs(f) >= MAX_EXP:
         return 0.0
-    g = (label - 1.0 / (1.0 + math.exp(-f))) * alpha
+    g = (label - float(SIGMOID[int((f + MAX_EXP) * native.SIGMOID_SCALE)])) * alpha
     neu1e += g * row
     row += g * l1
     return math.log1p(math.exp(-(f if label else -f)))
@@ -54,13 +55,54 @@ def reference_pair(l1, neu1e, outputs, target, alpha, shared_noise=None):
     return loss
 
 
+def reference_logistic_pair(l1a, l1b, neu1e_a, neu1e_b, row, label, alpha):
+    """Two inputs against one row: both scores from the row as it is, then both updates."""
+    loss, gradients = 0.0, []
+    for l1 in (l1a, l1b):
+        f = float(l1 @ row)
+        saturated = abs(f) >= MAX_EXP
+        gradients.append(0.0 if saturated else (label - float(SIGMOID[int((f + MAX_EXP) * native.SIGMOID_SCALE)]))
+                         * alpha)
+        loss += 0.0 if saturated else math.log1p(math.exp(-(f if label else -f)))
+    (ga, gb), before = gradients, row.copy()
+    neu1e_a += ga * before
+    neu1e_b += gb * before
+    row += ga * l1a + gb * l1b
+    return loss
+
+
+def reference_skipgram_pair(syn0, a, b, outputs, target, alpha, shared_noise):
+    """Context words a and b against the same rows (the path, then the shared noise), as the kernel
+    pairs them when they have the same rows: each row trained for both at once."""
+    syn1neg, negative, _, syn1, tree = outputs
+    neu1e_a, neu1e_b = np.zeros_like(syn0[a]), np.zeros_like(syn0[b])
+    l1a, l1b = syn0[a].copy(), syn0[b].copy()
+    loss = 0.0
+    if tree is not None:
+        for code, point in zip(tree.codes[target], tree.points[target]):
+            loss += reference_logistic_pair(l1a, l1b, neu1e_a, neu1e_b, syn1[point], 1.0 - code, alpha)
+    for d in range(negative + 1 if negative else 0):
+        word, label = (target, 1.0) if d == 0 else (shared_noise[d - 1], 0.0)
+        if d > 0 and word == target:
+            continue
+        loss += reference_logistic_pair(l1a, l1b, neu1e_a, neu1e_b, syn1neg[word], label, alpha)
+    syn0[b] += neu1e_b
+    syn0[a] += neu1e_a
+    return loss
+
+
 def reference_step(syn0, outputs, centers, contexts, alpha, sg, cbow_mean, shared_negatives=False):
     loss = 0.0
     for center, window in zip(centers, contexts):
         words = [w for w in window if w >= 0]
         if sg:
-            _, negative, noise, _, _ = outputs
+            _, negative, noise, _, tree = outputs
             shared_noise = [noise.draw() for _ in range(negative)] if shared_negatives and negative else None
+            # the kernel trains context words two at a time when they have the same output rows
+            paired = shared_noise is not None or (tree is not None and not negative)
+            while paired and len(words) >= 2:
+                loss += reference_skipgram_pair(syn0, words[0], words[1], outputs, center, alpha, shared_noise)
+                words = words[2:]
             for w in words:
                 neu1e = np.zeros_like(syn0[w])
                 loss += reference_pair(syn0[w], neu1e, outputs, center, alpha, shared_noise)
@@ -102,6 +144,21 @@ def test_kernel_equals_sequential_reference(sg, cbow_mean, shared_negatives, hs,
     np.testing.assert_allclose(syn1, ref2, rtol=1e-4, atol=1e-6)
     assert loss == pytest.approx(expected_loss, rel=1e-4)
     assert not np.allclose(ref0, ((np.random.default_rng(0).random((vocab, dim)) - 0.5) / dim))
+
+
+def test_sigmoid_table_is_gensims():
+    """gensim's EXP_TABLE read at gensim's index: close to the exact sigmoid, 1/2 at 0, and never past
+    its end, even for the float32 score just below MAX_EXP (where f + MAX_EXP rounds to 12)."""
+    f = np.linspace(-MAX_EXP, MAX_EXP, 100_001, dtype=np.float32)[1:-1]
+    index = ((f + np.float32(MAX_EXP)) * np.float32(native.SIGMOID_SCALE)).astype(np.int32)
+    assert native.SIGMOID_SCALE == 83 and index.min() >= 0 and index.max() < native.EXP_TABLE_SIZE
+    edge = np.nextafter(np.float32(MAX_EXP), np.float32(0))
+    assert edge + np.float32(MAX_EXP) == np.float32(12)  # rounds up: a scale of 1000 / 12 would read entry 1000
+    assert int((edge + np.float32(MAX_EXP)) * np.float32(native.SIGMOID_SCALE)) < native.EXP_TABLE_SIZE
+    exact = 1 / (1 + np.exp(-f.astype(np.float64)))
+    assert SIGMOID.dtype == np.float32 and np.all(np.diff(SIGMOID) > 0)
+    assert np.max(np.abs(SIGMOID[index] - exact)) < 0.02  # gensim's grid is 0.4% coarser than the index
+    assert SIGMOID[native.EXP_TABLE_SIZE // 2] == pytest.approx(0.5, abs=1e-7)
 
 
 def test_state_advances_and_seeds_differ():

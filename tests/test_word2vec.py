@@ -454,3 +454,36 @@ def test_divergence_is_caught_at_a_too_high_rate_and_not_at_gensims(caplog):
 def test_an_ns_exponent_that_breaks_the_noise_table_is_named():
     with pytest.raises(ValueError, match="ns_exponent"):
         TorchWord2Vec(LEE[:50], epochs=1, device="cpu", min_count=1, ns_exponent=1e6)
+
+
+class _CountedReads:
+    """A restartable corpus that counts the sentences read from it."""
+
+    def __init__(self, sentences):
+        self.sentences, self.read = sentences, 0
+
+    def __iter__(self):
+        for sentence in self.sentences:
+            self.read += 1
+            yield sentence
+
+
+@pytest.mark.parametrize("settings", [dict(sg=1), dict(sg=0, hs=1, negative=0)], ids=["skipgram", "cbow-hs"])
+def test_the_constructor_reads_the_corpus_once_and_trains_as_build_vocab_then_train(settings):
+    """The constructor's scan records the corpus as ids; its first epoch trains on those, as it would on the text."""
+    settings = dict(vector_size=20, min_count=2, epochs=2, workers=1, device="cpu", seed=3, **settings)
+    corpus = _CountedReads(LEE)
+    model = TorchWord2Vec(corpus, **settings)
+    # the scan's pass only (and the sanity checks' peeks at the first sentence)
+    assert len(LEE) <= corpus.read < len(LEE) + 10 and "_scanned_corpus" not in model.__dict__
+    separate = TorchWord2Vec(**settings)
+    separate.build_vocab(LEE)
+    separate.train(LEE, total_examples=separate.corpus_count, epochs=separate.epochs)
+    assert model.wv.index_to_key == separate.wv.index_to_key
+    np.testing.assert_array_equal(model.wv.expandos["count"], separate.wv.expandos["count"])
+    np.testing.assert_array_equal(model.wv.vectors, separate.wv.vectors)
+    # later calls read the text as before
+    before = corpus.read
+    model.build_vocab(corpus, update=True)
+    model.train(corpus, total_examples=model.corpus_count, epochs=1)
+    assert corpus.read >= before + 2 * len(LEE)

@@ -30,6 +30,7 @@ import lzma
 import os
 import tempfile
 import zlib
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -383,11 +384,16 @@ class Chunk:
     sentences: int
 
 
-def encode_chunks(sentences, key_to_index, chunk_words):
-    """Group sentences into chunks of about ``chunk_words`` raw tokens and encode them.
+def sentence_groups(sentences, chunk_words):
+    """Sentences grouped into chunks of about ``chunk_words`` raw tokens (a chunk ends on a sentence end).
 
-    >>> [c.ids.tolist() for c in encode_chunks([["a"], ["b", "a"]], {"a": 0, "b": 1}, 1)]
-    [[0], [1, 0]]
+    Yields
+    ------
+    (list of str, list of int, int)
+        The chunk's tokens, its sentence pieces' lengths (:func:`split_long`) and its sentence count.
+
+    >>> [group[1:] for group in sentence_groups([["a"], ["b", "a"], ["c"]], 2)]
+    [([1, 2], 2), ([1], 1)]
     """
     sentences = iter(sentences)
     while True:
@@ -401,11 +407,94 @@ def encode_chunks(sentences, key_to_index, chunk_words):
                 break
         if not count:
             return
+        yield tokens, raw_lengths, count
+
+
+def _known_words(ids, raw_lengths, sentences):
+    """The chunk of ``ids`` (-1: out of the vocabulary, dropped) in pieces of ``raw_lengths`` tokens."""
+    known = ids >= 0
+    sentence_of_token = np.repeat(np.arange(len(raw_lengths)), raw_lengths)
+    lengths = np.bincount(sentence_of_token[known], minlength=len(raw_lengths)).astype(np.int32)
+    return Chunk(ids=ids[known], sentence_lengths=lengths, raw_words=len(ids), sentences=sentences)
+
+
+def encode_chunks(sentences, key_to_index, chunk_words):
+    """Group sentences into chunks of about ``chunk_words`` raw tokens and encode them.
+
+    >>> [c.ids.tolist() for c in encode_chunks([["a"], ["b", "a"]], {"a": 0, "b": 1}, 1)]
+    [[0], [1, 0]]
+    """
+    for tokens, raw_lengths, count in sentence_groups(sentences, chunk_words):
         ids = np.fromiter(map(key_to_index.get, tokens, itertools.repeat(-1)), dtype=np.int32, count=len(tokens))
-        known = ids >= 0
-        sentence_of_token = np.repeat(np.arange(len(raw_lengths)), raw_lengths)
-        lengths = np.bincount(sentence_of_token[known], minlength=len(raw_lengths)).astype(np.int32)
-        yield Chunk(ids=ids[known], sentence_lengths=lengths, raw_words=len(tokens), sentences=count)
+        yield _known_words(ids, raw_lengths, count)
+
+
+class ScannedCorpus:
+    """The corpus as the vocabulary scan read it, recorded as ids in the order the words were first
+    seen, so that the first epoch needs neither to read nor to split the text again.
+
+    :meth:`count` counts the words (for the scan) while writing each chunk's ids to a temporary
+    file; :meth:`chunks` gives the chunks :func:`encode_chunks` would give for the final vocabulary.
+
+    Parameters
+    ----------
+    chunk_words : int
+        Raw tokens per chunk, as the training's (:func:`sentence_groups`).
+    cache_dir : str, optional
+        Folder for the temporary id file (default: the system's temporary folder).
+
+    Examples
+    --------
+    >>> scanned = ScannedCorpus(chunk_words=2)
+    >>> scanned.count([["b", "a"], ["zz", "b"]])
+    Counter({'b': 2, 'a': 1, 'zz': 1})
+    >>> [c.ids.tolist() for c in scanned.chunks({"a": 0, "b": 1})]
+    [[1, 0], [1]]
+    >>> scanned.close()
+    """
+
+    def __init__(self, chunk_words, cache_dir=None):
+        self.chunk_words = chunk_words
+        self._file = tempfile.TemporaryFile(prefix="torchw2v-scan-", dir=cache_dir)
+        self._table = []  # per chunk: (offset in int32 items, tokens, pieces, sentences)
+        self._words = []  # by first-seen id
+        self.word_types = 0  # seen so far
+
+    def count(self, sentences):
+        """Count the words of ``sentences`` (iterated once) and record them.
+
+        Returns
+        -------
+        collections.Counter
+            Each word's count, in the order the words were first seen (as ``Counter.update`` gives).
+        """
+        index = defaultdict(itertools.count().__next__)  # a new word gets the next id, all in C
+        counts, size = np.zeros(0, dtype=np.int64), 0
+        for tokens, raw_lengths, sentences_in_chunk in sentence_groups(sentences, self.chunk_words):
+            ids = np.fromiter(map(index.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+            seen = np.bincount(ids, minlength=len(index))
+            counts = np.concatenate([counts, np.zeros(len(seen) - len(counts), dtype=np.int64)]) + seen
+            self._file.write(ids.tobytes())
+            self._file.write(np.asarray(raw_lengths, dtype=np.int32).tobytes())
+            self._table.append((size, len(ids), len(raw_lengths), sentences_in_chunk))
+            size += len(ids) + len(raw_lengths)
+            self.word_types = len(index)
+        self._file.flush()
+        self._words = list(index)
+        return Counter(dict(zip(self._words, counts.tolist())))
+
+    def chunks(self, key_to_index):
+        """The recorded chunks with the ids of ``key_to_index`` (other words dropped)."""
+        final_ids = np.fromiter(map(key_to_index.get, self._words, itertools.repeat(-1)), dtype=np.int32,
+                                count=len(self._words))
+        for start, n_ids, pieces, sentences in self._table:
+            self._file.seek(4 * start)
+            data = np.fromfile(self._file, dtype=np.int32, count=n_ids + pieces)
+            yield _known_words(final_ids[data[:n_ids]], data[n_ids:], sentences)
+
+    def close(self):
+        """Delete the temporary id file."""
+        self._file.close()
 
 
 class EncodedCorpus:
@@ -421,6 +510,9 @@ class EncodedCorpus:
         Raw tokens per chunk (the last chunk may be shorter, a chunk ends on a sentence end).
     cache_dir : str, optional
         Folder for the temporary id file (default: the system's temporary folder).
+    scanned : ScannedCorpus, optional
+        The same corpus as the vocabulary scan recorded it: the first pass encodes the recording
+        instead of ``sentences`` (which then are not read), and closes it.
 
     Examples
     --------
@@ -430,8 +522,9 @@ class EncodedCorpus:
     >>> corpus.close()
     """
 
-    def __init__(self, sentences, key_to_index, chunk_words, cache_dir=None):
+    def __init__(self, sentences, key_to_index, chunk_words, cache_dir=None, scanned=None):
         self._sentences = sentences
+        self._scanned = scanned
         self._key_to_index = key_to_index
         self._chunk_words = chunk_words
         self._cache_dir = cache_dir
@@ -447,10 +540,14 @@ class EncodedCorpus:
             yield from self._encode_and_record()
 
     def _encode_and_record(self):
-        self.close()
+        self._close_file()
         self._file = tempfile.TemporaryFile(prefix="torchw2v-ids-", dir=self._cache_dir)
         self._table, size = [], 0
-        for chunk in encode_chunks(self._sentences, self._key_to_index, self._chunk_words):
+        if self._scanned is not None:
+            chunks = self._scanned.chunks(self._key_to_index)
+        else:
+            chunks = encode_chunks(self._sentences, self._key_to_index, self._chunk_words)
+        for chunk in chunks:
             self._file.write(chunk.ids.tobytes())
             self._file.write(chunk.sentence_lengths.tobytes())
             pieces = len(chunk.sentence_lengths)
@@ -459,6 +556,12 @@ class EncodedCorpus:
             yield chunk
         self._file.flush()
         self._complete = True
+        self._drop_scanned()
+
+    def _drop_scanned(self):
+        if self._scanned is not None:
+            self._scanned.close()
+            self._scanned = None
 
     def _replay(self):
         for start, n_ids, pieces, sentences, raw_words in self._table:
@@ -467,7 +570,11 @@ class EncodedCorpus:
             yield Chunk(ids=data[:n_ids], sentence_lengths=data[n_ids:], raw_words=raw_words, sentences=sentences)
 
     def close(self):
-        """Delete the temporary id file."""
+        """Delete the temporary id file (and the scan's recording, if still held)."""
+        self._close_file()
+        self._drop_scanned()
+
+    def _close_file(self):
         if self._file is not None:
             self._file.close()
             self._file = None

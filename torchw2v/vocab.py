@@ -49,7 +49,7 @@ class VocabScan:
     corpus_count: int
 
 
-def scan_vocab(sentences, max_vocab_size=None, trim_rule=None, progress_per=10000):
+def scan_vocab(sentences, max_vocab_size=None, trim_rule=None, progress_per=10000, record=None):
     """Count words, pruning as gensim does whenever ``max_vocab_size`` is exceeded.
 
     Parameters
@@ -63,6 +63,9 @@ def scan_vocab(sentences, max_vocab_size=None, trim_rule=None, progress_per=1000
         gensim's ``trim_rule(word, count, min_count)``, also applied while pruning.
     progress_per : int, optional
         Log progress every this many sentences.
+    record : torchw2v.corpus.ScannedCorpus, optional
+        Count through it, which also records the corpus as ids for the first epoch (not with
+        ``max_vocab_size``: pruned words would have no count).
 
     Returns
     -------
@@ -73,29 +76,39 @@ def scan_vocab(sentences, max_vocab_size=None, trim_rule=None, progress_per=1000
     >>> scan_vocab([["x"]] * 3).raw_vocab["x"]
     3
     """
-    sentence_no = -1
-    total_words = 0
-    min_reduce = 1
-    vocab = Counter()  # update() counts a sentence in C; insertion order (ties) as gensim's dict
-    for sentence_no, sentence in enumerate(sentences):
-        if sentence_no % progress_per == 0:
-            logger.info(
-                "PROGRESS: at sentence #%i, processed %i words, keeping %i word types",
-                sentence_no, total_words, len(vocab),
-            )
-        if sentence is None or isinstance(sentence, (str, bytes)):  # Counter.update would skip or split them
-            raise TypeError(f"sentence #{sentence_no} of the corpus is {type(sentence).__name__} {sentence!r:.40}, "
-                            "not a list of tokens")
-        vocab.update(sentence)
-        total_words += len(sentence)
-        if max_vocab_size and len(vocab) > max_vocab_size:
-            prune_vocab(vocab, min_reduce, trim_rule=trim_rule)
-            min_reduce += 1
+    if record is not None and max_vocab_size:
+        raise ValueError("a scan that prunes its counts (max_vocab_size) cannot record the corpus")
+    totals = VocabScan(raw_vocab=Counter(), total_words=0, corpus_count=0)
+    vocab = totals.raw_vocab  # update() counts a sentence in C; insertion order (ties) as gensim's dict
+
+    def checked():
+        for sentence_no, sentence in enumerate(sentences):
+            if sentence_no % progress_per == 0:
+                logger.info(
+                    "PROGRESS: at sentence #%i, processed %i words, keeping %i word types",
+                    sentence_no, totals.total_words, len(vocab) if record is None else record.word_types,
+                )
+            if sentence is None or isinstance(sentence, (str, bytes)):  # Counter.update would skip or split them
+                raise TypeError(f"sentence #{sentence_no} of the corpus is {type(sentence).__name__} "
+                                f"{sentence!r:.40}, not a list of tokens")
+            totals.total_words += len(sentence)
+            totals.corpus_count = sentence_no + 1
+            yield sentence
+
+    if record is not None:
+        vocab = totals.raw_vocab = record.count(checked())
+    else:
+        min_reduce = 1
+        for sentence in checked():
+            vocab.update(sentence)
+            if max_vocab_size and len(vocab) > max_vocab_size:
+                prune_vocab(vocab, min_reduce, trim_rule=trim_rule)
+                min_reduce += 1
     logger.info(
         "collected %i word types from a corpus of %i raw words and %i sentences",
-        len(vocab), total_words, sentence_no + 1,
+        len(vocab), totals.total_words, totals.corpus_count,
     )
-    return VocabScan(raw_vocab=vocab, total_words=total_words, corpus_count=sentence_no + 1)
+    return totals
 
 
 def effective_min_count(raw_vocab, min_count, max_final_vocab=None):

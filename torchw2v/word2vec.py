@@ -38,7 +38,7 @@ from torchw2v.config import (
     TrainingConfig, callbacks_list, check_settings, default_batch_size, device_type, integer, number,
     resolve_cpu_kernel, resolve_cuda_kernel, resolve_device, resolve_dtype,
 )
-from torchw2v.corpus import EncodedCorpus, check_corpus, iter_sentences
+from torchw2v.corpus import EncodedCorpus, ScannedCorpus, check_corpus, iter_sentences
 from torchw2v.huffman import assign_to_keyed_vectors, huffman_tree
 from torchw2v.native import NativeKernel, NativeSteps
 from torchw2v.sampling import noise_cum_table
@@ -49,9 +49,9 @@ logger = logging.getLogger(__name__)
 
 REAL = np.float32
 
-#: Attributes that belong to this process only, never pickled: the distributed process group and,
-#: during training, the reader of the running loss.
-TRANSIENT_ATTRIBUTES = ("dist_context", "_live_loss")
+#: Attributes that belong to this process only, never pickled: the distributed process group,
+#: during training the reader of the running loss, and in the constructor the scan's recording.
+TRANSIENT_ATTRIBUTES = ("dist_context", "_live_loss", "_scanned_corpus")
 
 #: Models with a ``train()`` call running (a second concurrent call is refused).
 _TRAINING = weakref.WeakSet()
@@ -271,7 +271,15 @@ class TorchWord2Vec(Word2Vec):
         self.syn1 = np.zeros((0, settings["vector_size"]), dtype=REAL)
         self.huffman = None  # padded Huffman codes and points, with hs
         self.loss_curve = LossCurve()
-        super().__init__(sentences=sentences, corpus_file=corpus_file, **settings)
+        # gensim's constructor trains on the corpus its build_vocab scanned: the scan records it as
+        # ids (ScannedCorpus), and the first epoch encodes those instead of reading the text again
+        self._scanned_corpus = None
+        try:
+            super().__init__(sentences=sentences, corpus_file=corpus_file, **settings)
+        finally:
+            scanned = self.__dict__.pop("_scanned_corpus")
+            if scanned is not None:
+                scanned.close()
 
     def _apply_torch_settings(self, device, batch_size, dtype, progress_bar, cpu_kernel, cuda_kernel,
                               shared_negatives, optimizer, optimizer_lr, distributed, sync_words, dist_timeout):
@@ -353,8 +361,11 @@ class TorchWord2Vec(Word2Vec):
         progress_per = integer(minimum=1)("progress_per", progress_per)
         trim_rule = PARAMETERS["trim_rule"].checked(trim_rule)
         digest = _distributed().CorpusDigest() if self.dist_context is not None else None
+        record = None
+        if "_scanned_corpus" in self.__dict__ and not self.max_vocab_size and self.dist_context is None:
+            record = self._scanned_corpus = ScannedCorpus(self._chunk_words())  # in the constructor
         scan = scan_vocab(self._sentences(corpus_iterable, corpus_file, digest), max_vocab_size=self.max_vocab_size,
-                          trim_rule=trim_rule, progress_per=progress_per)
+                          trim_rule=trim_rule, progress_per=progress_per, record=record)
         if self.dist_context is not None:
             scan = _distributed().merge_vocab_scans(scan, self.dist_context, digest)
         self.raw_vocab = scan.raw_vocab
@@ -557,7 +568,7 @@ class TorchWord2Vec(Word2Vec):
         config = TrainingConfig(
             sg=self.sg, window=self.window, shrink_windows=self.shrink_windows, negative=self.negative,
             hs=bool(self.hs), cbow_mean=bool(self.cbow_mean), alpha=start_rate, min_alpha=end_rate, epochs=epochs,
-            batch_size=self.batch_size, chunk_words=max(self.batch_words, 16 * self.batch_size),
+            batch_size=self.batch_size, chunk_words=self._chunk_words(),
             compute_loss=self.compute_loss, seed=self.seed + self.train_count, report_delay=report_delay,
             progress_bar=self.progress_bar and (self.dist_context is None or self.dist_context.is_main),
         )
@@ -588,8 +599,11 @@ class TorchWord2Vec(Word2Vec):
             synchronizer = self._synchronizer(weights, digest)
         trainer = Trainer(config, steps, tables, total_examples=total_examples, total_words=total_words,
                           threads=self._training_threads(), queue_factor=queue_factor, synchronizer=synchronizer)
+        scanned = self.__dict__.get("_scanned_corpus")
+        if scanned is not None:  # the constructor's training: the scan has recorded the corpus
+            self._scanned_corpus = None
         corpus = EncodedCorpus(self._sentences(corpus_iterable, corpus_file, digest), self.wv.key_to_index,
-                               config.chunk_words)
+                               config.chunk_words, scanned=scanned)
 
         def on_epoch_begin(epoch):
             for callback in callbacks:
@@ -622,6 +636,10 @@ class TorchWord2Vec(Word2Vec):
         for callback in callbacks:
             callback.on_train_end(self)
         return report.trained_words, report.raw_words
+
+    def _chunk_words(self):
+        """Raw words per data-preparation chunk (at least 16 batches)."""
+        return max(self.batch_words, 16 * self.batch_size)
 
     def _check_derived_tables(self):
         """Rebuild the noise table and Huffman tree when they do not match the vocabulary (after gensim's

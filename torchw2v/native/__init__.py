@@ -40,28 +40,58 @@ class _Model(ctypes.Structure):
         ("hs", ctypes.c_int64), ("depth", ctypes.c_int64),
         ("cum_table", ctypes.POINTER(ctypes.c_uint32)), ("codes", ctypes.POINTER(ctypes.c_uint8)),
         ("points", _INT64_P), ("lengths", ctypes.POINTER(ctypes.c_int32)),
-        ("lockf", _FLOAT_P), ("lockf_len", ctypes.c_int64),
+        ("lockf", _FLOAT_P), ("lockf_len", ctypes.c_int64), ("sigmoid_table", _FLOAT_P),
     ]
+
+
+#: The sigmoid table's size and range, as gensim's ``EXP_TABLE`` (and word2vec.c's ``expTable``).
+EXP_TABLE_SIZE, MAX_EXP = 1000, 6
+SIGMOID_SCALE = EXP_TABLE_SIZE // MAX_EXP // 2
+
+
+def sigmoid_table():
+    """gensim's ``EXP_TABLE``: the sigmoid at ``EXP_TABLE_SIZE`` points spaced evenly over
+    ``[-MAX_EXP, MAX_EXP)``, computed as gensim computes it (float32 grid, exp in double).
+
+    The kernels read the sigmoid of a score ``f`` in ``(-MAX_EXP, MAX_EXP)`` from entry
+    ``int((f + MAX_EXP) * SIGMOID_SCALE)``, as gensim's and word2vec.c's loops do (their scale is
+    the integer ``1000 // 6 // 2``: the last entries are never read).
+
+    >>> table = sigmoid_table()
+    >>> len(table), float(table[0]) < 0.0025, abs(float(table[EXP_TABLE_SIZE // 2]) - 0.5) < 1e-6
+    (1000, True, True)
+    """
+    grid = (np.arange(EXP_TABLE_SIZE, dtype=np.float32) / np.float32(EXP_TABLE_SIZE) * np.float32(2)
+            - np.float32(1)) * np.float32(MAX_EXP)
+    exp = np.exp(grid.astype(np.float64)).astype(np.float32)
+    return exp / (exp + np.float32(1))
 
 
 _BATCH = [ctypes.POINTER(_Model), _INT64_P, _INT64_P, ctypes.c_int64, ctypes.c_int64, ctypes.c_float,
           ctypes.POINTER(ctypes.c_uint64)]
 
 
+def load_library(path):
+    """The compiled kernels at ``path`` with their signatures set, or None if they cannot be used there."""
+    try:
+        library = ctypes.CDLL(path)
+        skipgram, cbow = library.w2v_skipgram, library.w2v_cbow
+    except (OSError, AttributeError) as error:  # a build for another platform or version
+        logger.debug("cannot use %s: %s", path, error)
+        return None
+    skipgram.restype = cbow.restype = ctypes.c_double
+    skipgram.argtypes = _BATCH + [ctypes.c_int, _FLOAT_P, _INT64_P]
+    cbow.argtypes = _BATCH + [ctypes.c_int, ctypes.c_int, _FLOAT_P, _INT64_P]
+    return library
+
+
 def _load_library():
     folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for path in sorted(glob.glob(os.path.join(folder, "_w2v_kernels*.so")) +
                        glob.glob(os.path.join(folder, "_w2v_kernels*.pyd"))):
-        try:
-            library = ctypes.CDLL(path)
-            skipgram, cbow = library.w2v_skipgram, library.w2v_cbow
-        except (OSError, AttributeError) as error:  # a build for another platform or version
-            logger.debug("cannot use %s: %s", path, error)
-            continue
-        skipgram.restype = cbow.restype = ctypes.c_double
-        skipgram.argtypes = _BATCH + [ctypes.c_int, _FLOAT_P, _INT64_P]
-        cbow.argtypes = _BATCH + [ctypes.c_int, ctypes.c_int, _FLOAT_P, _INT64_P]
-        return library
+        library = load_library(path)
+        if library is not None:
+            return library
     return None
 
 
@@ -93,17 +123,22 @@ class NativeKernel:
     shared_negatives : bool, optional
         Skip-gram: draw the noise words once per center and share them among its context
         words (Ji et al. 2016), instead of fresh for every pair as gensim does. The rows of a
-        window's noise words then stay in cache through the window. (CBOW has one noise draw
+        window's noise words then stay in cache through the window, and its context words train
+        against them two at a time (each row read once for both; so do they against the Huffman
+        path with hierarchical softmax alone). (CBOW has one noise draw
         per center anyway: gensim's; like skip-gram's shared ones, they are drawn one window
         ahead, in the same order, so that their rows are fetched while the previous window trains.)
     lockf : numpy.ndarray of float32, shape (1,) or (V,), optional
         gensim's ``vectors_lockf``: each input row's update is multiplied by its word's value
         (0 freezes the row); one value applies to every word. Default: 1.
+    library : ctypes.CDLL, optional
+        The compiled kernels to call (:func:`load_library`; default: the installed build).
     """
 
     def __init__(self, syn0, syn1neg, cum_table, negative, syn1=None, tree=None, shared_negatives=False,
-                 lockf=None):
-        if not available():
+                 lockf=None, library=None):
+        library = library or _LIBRARY
+        if library is None:
             raise RuntimeError("the native CPU kernels are not built (reinstall torchw2v with a C compiler)")
         arrays = {"syn0": syn0, "syn1neg": syn1neg} if negative else {"syn0": syn0}
         if tree is not None:
@@ -119,6 +154,7 @@ class NativeKernel:
         if lockf.ndim != 1 or len(lockf) not in (1, len(syn0)):
             raise ValueError(f"lockf must have 1 or {len(syn0)} (vocabulary size) values, got shape {lockf.shape}")
         self._arrays["lockf"] = lockf
+        self._arrays["sigmoid_table"] = sigmoid_table()
         hs = tree is not None
         if hs:
             self._arrays.update(codes=np.ascontiguousarray(tree.codes, dtype=np.uint8),
@@ -131,6 +167,7 @@ class NativeKernel:
         self._model = model
         self.shared_negatives = bool(shared_negatives and negative)
         self.negative = int(negative)
+        self._library = library
 
     def weights(self):
         """The weight matrices the kernels update (the input vectors first)."""
@@ -165,9 +202,10 @@ class NativeKernel:
         noise = np.empty(2 * self.negative, dtype=np.int64) if self.negative else None
         noise_p = _INT64_P() if noise is None else noise.ctypes.data_as(_INT64_P)
         if sg:
-            return _LIBRARY.w2v_skipgram(*args, int(compute_loss), work.ctypes.data_as(_FLOAT_P),
-                                         noise_p if self.shared_negatives else _INT64_P())
-        return _LIBRARY.w2v_cbow(*args, int(cbow_mean), int(compute_loss), work.ctypes.data_as(_FLOAT_P), noise_p)
+            return self._library.w2v_skipgram(*args, int(compute_loss), work.ctypes.data_as(_FLOAT_P),
+                                              noise_p if self.shared_negatives else _INT64_P())
+        return self._library.w2v_cbow(*args, int(cbow_mean), int(compute_loss), work.ctypes.data_as(_FLOAT_P),
+                                      noise_p)
 
 
 class NativeSteps:
