@@ -634,7 +634,8 @@ class DeviceBatches:
         # the sentinel id (vocab_size) that pads the corpus is never kept
         thresholds = np.append(sample_ints.astype(np.int64), -1)
         self.thresholds = torch.as_tensor(thresholds, device=device)
-        self._gathered = torch.empty((2, span), dtype=torch.int32, device=device)
+        # the torch ops' copy of the span's ids and sentences (the Triton kernels read the storage itself)
+        self._gathered = torch.empty((2, span), dtype=torch.int32, device=device) if kernel == "torch" else None
         # the storage as (2, spans it holds, S), and the device-side cursor: which of them is next
         self._storage_spans = corpus.storage.view(2, -1, span)
         self._cursor = torch.zeros(1, dtype=torch.int64, device=device)
