@@ -487,3 +487,13 @@ def test_the_constructor_reads_the_corpus_once_and_trains_as_build_vocab_then_tr
     model.build_vocab(corpus, update=True)
     model.train(corpus, total_examples=model.corpus_count, epochs=1)
     assert corpus.read >= before + 2 * len(LEE)
+
+
+@pytest.mark.parametrize("device_settings, expected", [
+    (dict(device="cpu", cpu_kernel="torch"), 64),  # the device path: smaller updates for skip-gram HS
+    (dict(device="cpu", cpu_kernel="torch", batch_size=512), 512),  # a given batch_size is kept
+])
+def test_skipgram_hs_defaults_to_small_updates_on_the_device_path(device_settings, expected):
+    model = TorchWord2Vec(sg=1, hs=1, negative=0, **device_settings)
+    assert model.batch_size == expected
+    assert TorchWord2Vec(sg=1, hs=0, device="cpu", cpu_kernel="torch").batch_size == 256

@@ -37,6 +37,14 @@ logger = logging.getLogger(__name__)
 #: temporaries in cache (skip-gram 1.8x the words/s of 2048 on one thread) at the same quality.
 DEFAULT_BATCH_SIZE = {"cpu": 256, "cuda": 2048, "mps": 2048, "native": 2048}
 
+#: The device path's default ``batch_size`` for skip-gram with hierarchical softmax, on every device.
+#: Its context rows' updates all point the same way where a word repeats densely (a list of species:
+#: "agave ... var ... engelm"): every repeat follows the same Huffman path. Measured on text8's first
+#: 2.1M words, 5 epochs, repeat cap 32 (gensim: WordSim-353 0.619, analogies 11.25%): 32 slots gave
+#: 0.610 / 10.77%, 64 slots 0.609 / 10.86%; at 128 and 256 slots such rows ran away (norms of 100-850,
+#: gensim's largest is 6.4) and scored 0.534 / 7.7% and 0.474 / 9.0%; 2048 slots 0.567 / 10.76%.
+SKIPGRAM_HS_BATCH_SIZE = 64
+
 #: The weights' precisions (``dtype``), by name; float32 is the default.
 DTYPES = ("float32", "float64")
 
@@ -68,15 +76,19 @@ def device_type(device):
     return device.split(":")[0]
 
 
-def default_batch_size(device, cpu_kernel):
-    """The default ``batch_size`` for a device and CPU kernel.
+def default_batch_size(device, cpu_kernel, sg=0, hs=0):
+    """The default ``batch_size`` for a device, CPU kernel and objective (``sg``, ``hs``).
 
     >>> default_batch_size("cpu", "native"), default_batch_size("cpu", "torch"), default_batch_size("cuda:0", "native")
     (2048, 256, 2048)
+    >>> default_batch_size("cuda:0", "native", sg=1, hs=1), default_batch_size("cpu", "native", sg=1, hs=1)
+    (64, 2048)
     """
     kind = device_type(device)
     if kind == "cpu" and cpu_kernel == "native":
         return DEFAULT_BATCH_SIZE["native"]
+    if sg and hs:
+        return SKIPGRAM_HS_BATCH_SIZE
     return DEFAULT_BATCH_SIZE.get(kind, DEFAULT_BATCH_SIZE["cpu"])
 
 

@@ -264,7 +264,7 @@ def place(model, device, fallback=False):
     except ValueError:  # "native" saved where the kernels are not built
         model.cpu_kernel = resolve_cpu_kernel("auto", resolved, model.dtype)
     if model.batch_size is None:
-        model.batch_size = default_batch_size(resolved, model.cpu_kernel)
+        model.batch_size = default_batch_size(resolved, model.cpu_kernel, model.sg, model.hs)
 
 
 def load_weights_only(cls, fname, device=None):

@@ -176,7 +176,8 @@ class TorchWord2Vec(Word2Vec):
     batch_size : int, optional
         Center slots per update (default 2048: per call of the native CPU kernels, and per update
         of the device path on CUDA and MPS; 256 with ``cpu_kernel="torch"`` on CPU, where smaller
-        updates stay in cache). The device path makes its batches
+        updates stay in cache; 64 on the device path for skip-gram with hierarchical softmax,
+        whose larger updates learn less). The device path makes its batches
         from spans of at least 16384 corpus tokens, trained as consecutive updates of
         ``batch_size`` slots; larger updates learn less per word (see the README).
     dtype : torch.dtype or str, optional
@@ -266,7 +267,8 @@ class TorchWord2Vec(Word2Vec):
         if hashfxn is not hash:
             warnings.warn("hashfxn has no effect: as in gensim 4, initial vectors are drawn from `seed`",
                           stacklevel=2)
-        self._apply_torch_settings(**{parameter.name: settings.pop(parameter.name) for parameter in TORCH_PARAMETERS})
+        self._apply_torch_settings(**{parameter.name: settings.pop(parameter.name) for parameter in TORCH_PARAMETERS},
+                                   objective=(settings["sg"], settings["hs"]))
         self.syn1neg = np.zeros((0, settings["vector_size"]), dtype=REAL)
         self.syn1 = np.zeros((0, settings["vector_size"]), dtype=REAL)
         self.huffman = None  # padded Huffman codes and points, with hs
@@ -282,8 +284,10 @@ class TorchWord2Vec(Word2Vec):
                 scanned.close()
 
     def _apply_torch_settings(self, device, batch_size, dtype, progress_bar, cpu_kernel, cuda_kernel,
-                              shared_negatives, optimizer, optimizer_lr, distributed, sync_words, dist_timeout):
-        """Resolve and set the torch-only settings (checked by :func:`torchw2v.config.check_settings`)."""
+                              shared_negatives, optimizer, optimizer_lr, distributed, sync_words, dist_timeout,
+                              objective):
+        """Resolve and set the torch-only settings (checked by :func:`torchw2v.config.check_settings`);
+        ``objective`` is ``(sg, hs)``, which the default ``batch_size`` depends on."""
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
         if optimizer == "adam":
@@ -296,7 +300,7 @@ class TorchWord2Vec(Word2Vec):
         self.cuda_kernel = cuda_kernel
         if cuda_kernel == "triton":  # an explicit choice that cannot run is an error now, not at train()
             resolve_cuda_kernel(cuda_kernel, self.device, self.dtype, optimizer)
-        self.batch_size = batch_size or default_batch_size(self.device, self.cpu_kernel)
+        self.batch_size = batch_size or default_batch_size(self.device, self.cpu_kernel, *objective)
         self.progress_bar = progress_bar
         self.shared_negatives = shared_negatives
         self.sync_words = sync_words
