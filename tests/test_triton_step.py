@@ -6,6 +6,7 @@ checks the CUDA kernel's arithmetic on a machine without a GPU (set up by ``test
 and its ``triton_interpreter`` fixture). The interpreter is slow, about a millisecond per
 operation of a program: the training test groups many centers per program.
 """
+import logging
 import json
 import math
 import os
@@ -398,12 +399,15 @@ def test_the_device_path_trains_with_the_fused_kernel_when_chosen(sg):
     assert not np.allclose(model.wv.vectors, before)
 
 
-def test_cuda_kernel_choice_is_checked():
+def test_cuda_kernel_choice_is_checked(caplog):
     from torchw2v import TorchWord2Vec
     from torchw2v.config import resolve_cuda_kernel
 
     assert resolve_cuda_kernel("auto", "cpu", "float32", "sgd") == "torch"
     assert resolve_cuda_kernel("torch", "cuda", "float32", "sgd") == "torch"
+    with caplog.at_level(logging.INFO, logger="torchw2v.config"):
+        assert resolve_cuda_kernel("auto", "cuda", "float32", "sgd", hs=1) == "torch"
+    assert "diverge with hierarchical softmax" in caplog.text
     with pytest.raises(ValueError, match="cuda_kernel='triton' cannot run here: the fused kernel applies SGD"):
         TorchWord2Vec(device="cpu", cuda_kernel="triton", optimizer="adam")
     with pytest.raises(ValueError, match="cuda_kernel must be one of"):
