@@ -6,8 +6,8 @@ checks the CUDA kernel's arithmetic on a machine without a GPU (set up by ``test
 and its ``triton_interpreter`` fixture). The interpreter is slow, about a millisecond per
 operation of a program: the training test groups many centers per program.
 """
-import logging
 import json
+import logging
 import math
 import os
 import subprocess

@@ -269,7 +269,7 @@ class TorchWord2Vec(Word2Vec):
             warnings.warn("hashfxn has no effect: as in gensim 4, initial vectors are drawn from `seed`",
                           stacklevel=2)
         self._apply_torch_settings(**{parameter.name: settings.pop(parameter.name) for parameter in TORCH_PARAMETERS},
-                                   objective=(settings["sg"], settings["hs"]))
+                                   sg=settings["sg"], hs=settings["hs"])
         self.syn1neg = np.zeros((0, settings["vector_size"]), dtype=REAL)
         self.syn1 = np.zeros((0, settings["vector_size"]), dtype=REAL)
         self.huffman = None  # padded Huffman codes and points, with hs
@@ -285,10 +285,9 @@ class TorchWord2Vec(Word2Vec):
                 scanned.close()
 
     def _apply_torch_settings(self, device, batch_size, dtype, progress_bar, cpu_kernel, cuda_kernel,
-                              shared_negatives, optimizer, optimizer_lr, distributed, sync_words, dist_timeout,
-                              objective):
+                              shared_negatives, optimizer, optimizer_lr, distributed, sync_words, dist_timeout, sg, hs):
         """Resolve and set the torch-only settings (checked by :func:`torchw2v.config.check_settings`);
-        ``objective`` is ``(sg, hs)``, which the default ``batch_size`` depends on."""
+        the default ``batch_size`` also depends on the objective (``sg``, ``hs``)."""
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
         if optimizer == "adam":
@@ -301,7 +300,7 @@ class TorchWord2Vec(Word2Vec):
         self.cuda_kernel = cuda_kernel
         if cuda_kernel == "triton":  # an explicit choice that cannot run is an error now, not at train()
             resolve_cuda_kernel(cuda_kernel, self.device, self.dtype, optimizer)
-        self.batch_size = batch_size or default_batch_size(self.device, self.cpu_kernel, *objective)
+        self.batch_size = batch_size or default_batch_size(self.device, self.cpu_kernel, sg, hs)
         self.progress_bar = progress_bar
         self.shared_negatives = shared_negatives
         self.sync_words = sync_words
