@@ -127,6 +127,38 @@ def test_row_updates_cap_repeated_rows_only():
     assert weights[0, 0] == 28.0
 
 
+def test_newton_bound_moves_repeated_input_rows_to_the_minimum_along_their_step(gen):
+    """Rows repeated in an update end at the second-order minimum of their loss along the summed
+    step (from autograd), where that is short of the full step; rows updated once keep theirs."""
+    syn0, syn1neg = _padded_weights(gen)
+    syn0[:-1] *= 2.0
+    centers = torch.tensor([0, 0, 3, 3])
+    contexts = torch.tensor([[1, 1, 2, -1], [1, 4, -1, -1], [1, 1, 5, 4], [6, -1, -1, -1]])
+    negatives = torch.tensor([[5, 6], [5, 6], [2, 0], [2, 0]])
+    lr = 0.5
+    start, outputs = syn0.clone(), syn1neg.clone()
+    summed, summed1 = syn0.clone(), syn1neg.clone()
+    skipgram_step(summed, contexts, [negative_targets(summed1, centers, negatives)], lr, SUM)
+    skipgram_step(syn0, contexts, [negative_targets(syn1neg, centers, negatives)], lr, SUM,
+                  bound_repeats=SUM.newton_bound)
+    clear_padding_rows(syn0, syn1neg, summed, summed1)
+    step = summed - start
+
+    def loss_along(t):  # each row's loss terms depend on its own t only
+        return skipgram_pair_loss(start + t[:, None] * step, outputs, centers, contexts, negatives)
+
+    t = torch.zeros(len(start), dtype=torch.float64)
+    slope = torch.autograd.functional.jacobian(loss_along, t)
+    curvature = torch.autograd.functional.hessian(loss_along, t).diagonal()
+    newton = (-slope / curvature.clamp(min=1e-300)).clamp(max=1.0)
+    repeated = torch.bincount(contexts[contexts >= 0], minlength=len(start)) >= 2
+    factor = torch.where(repeated, newton, torch.ones_like(newton))
+    assert (factor[repeated] < 0.9).any() and (factor[repeated] > 0).all()  # the bound bites, and keeps a step
+    torch.testing.assert_close(syn0, start + factor[:, None] * step)
+    torch.testing.assert_close(syn1neg, summed1)  # output rows are the summed update's
+    assert loss_along(factor) < loss_along(torch.ones_like(factor))
+
+
 @pytest.mark.parametrize("sg", [1, 0], ids=["skipgram", "cbow"])
 def test_vectors_lockf_freezes_and_scales_input_rows(gen, sg):
     syn0, syn1neg = _padded_weights(gen)

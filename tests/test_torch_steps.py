@@ -113,3 +113,38 @@ def test_device_path_learns_on_lee(settings):
     assert ranked.index("bombings") < 50
     assert np.isfinite(model.wv.vectors).all()
     assert model.get_latest_training_loss() > 0
+
+
+def _species_list():
+    """Lee's corpus with a long list of species, as text8 has: "agave X agave Y var Z agave ...", the
+    names below ``min_count``, so "agave" (and "var", "maguey") repeat densely after it."""
+    rng = np.random.default_rng(0)
+    listing = []
+    for i in range(3000):
+        listing += ["agave", f"species{i}"]
+        if rng.random() < 0.15:
+            listing += ["var", f"variety{i}"]
+        if rng.random() < 0.05:
+            listing += ["maguey"]
+    return LEE[:150] + [listing]
+
+
+def test_dense_repeats_do_not_run_away_in_skipgram_hs(monkeypatch):
+    """Every repeat of "agave" follows the same Huffman path, so its summed updates point one way; the
+    Newton bound on repeated input rows keeps it where sequential SGD (gensim) keeps it, and without
+    the bound the same run diverges in its first epochs."""
+    from gensim.models import Word2Vec
+
+    from torchw2v.objectives import RowUpdates
+    from torchw2v.trainer import TrainingDiverged
+
+    corpus = _species_list()
+    settings = dict(vector_size=50, window=5, sg=1, hs=1, negative=0, min_count=5, epochs=20, workers=1, seed=1)
+    model = TorchWord2Vec(corpus, device="cpu", cpu_kernel="torch", batch_size=64, **settings)
+    gensim_norms = np.linalg.norm(Word2Vec(corpus, **settings).wv.vectors, axis=1)
+    norms = np.linalg.norm(model.wv.vectors, axis=1)
+    assert norms.max() < 1.5 * gensim_norms.max(), (norms.max(), gensim_norms.max())
+    assert norms[model.wv.key_to_index["agave"]] < 2 * gensim_norms[model.wv.key_to_index["agave"]]
+    monkeypatch.setattr(RowUpdates, "newton_bound", lambda self, *args: None)
+    with pytest.raises(TrainingDiverged):
+        TorchWord2Vec(corpus, device="cpu", cpu_kernel="torch", batch_size=64, **settings)

@@ -115,6 +115,7 @@ class RowUpdates:
         self._caps = {id(matrix): float(value) for matrix, value in (caps or {}).items()}
         self._counts = {}
         self._ones = {}
+        self._line_terms = {}
 
     def __call__(self, weights, rows, deltas):
         cap = self._caps.get(id(weights), self.cap)
@@ -131,6 +132,54 @@ class RowUpdates:
         scale = counts.index_select(0, rows).reciprocal_().mul_(cap).clamp_(max=1.0)  # (N,)
         counts.index_fill_(0, rows, 0.0)
         weights.index_add_(0, rows, deltas.mul_(scale[:, None]))  # deltas are the step's temporaries
+
+    def newton_bound(self, weights, rows, steps, slopes, curvatures):
+        """Shrink the summed update of each repeated row to the Newton step along it.
+
+        Sequential SGD re-reads a row before each of its updates, so the updates of a row that
+        repeats densely shrink as the row nears the loss's minimum along them; summed from one
+        stale value they all point the same way and can overshoot it (a word repeated in a list,
+        whose every repeat follows the same Huffman path, runs away). After an update moved each
+        row by its summed step ``Δ``, this fits the loss along ``t·Δ`` with its second-order
+        model at ``t = 0`` and moves a row that occurred at least twice back to the model's
+        minimum ``t* = Σ slope / Σ curvature`` (summed over the row's occurrences) where
+        ``t* < 1``. A row updated once keeps its step, as in sequential SGD.
+
+        Parameters
+        ----------
+        weights : torch.Tensor, shape (V, d)
+            The matrix the update has just been applied to.
+        rows : torch.Tensor of int64, shape (N,)
+            The rows updated, one per occurrence.
+        steps : torch.Tensor, shape (N, d)
+            Each occurrence's row's summed step ``Δ`` (its new value minus its value before
+            the update); scaled in place.
+        slopes, curvatures : torch.Tensor, shape (N,)
+            Each occurrence's ``-dL/dt`` and ``d²L/dt²`` at ``t = 0`` for its own loss terms.
+
+        Examples
+        --------
+        A row moved by 2 along a quadratic loss whose minimum is 1 away is moved back there:
+
+        >>> w = torch.tensor([[2.0], [5.0]])
+        >>> rule = RowUpdates()
+        >>> rule.newton_bound(w, torch.tensor([0, 0, 1]), torch.tensor([[2.0], [2.0], [1.0]]),
+        ...                   torch.tensor([4.0, 4.0, 1.0]), torch.tensor([8.0, 8.0, 4.0]))
+        >>> w.flatten().tolist()  # row 1, updated once, keeps its step
+        [1.0, 5.0]
+        """
+        terms = self._line_terms.get(id(weights))
+        if terms is None:
+            terms = self._line_terms[id(weights)] = weights.new_zeros(weights.shape[0], 3)
+        ones = self._ones.get(len(rows))
+        if ones is None:
+            ones = self._ones[len(rows)] = steps.new_ones(len(rows))
+        terms.index_add_(0, rows, torch.stack([slopes, curvatures, ones], dim=1))
+        sums = terms.index_select(0, rows)  # (N, 3): the row's slope, curvature and count
+        terms.index_fill_(0, rows, 0.0)
+        newton = sums[:, 0].div_(sums[:, 1].clamp_(min=torch.finfo(sums.dtype).tiny)).clamp_(max=1.0)
+        shrink = torch.where(sums[:, 2] >= 2.0, newton, 1.0).sub_(1.0).div_(sums[:, 2])  # (t* - 1) / n
+        weights.index_add_(0, rows, steps.mul_(shrink[:, None]))  # each occurrence adds its share
 
 
 @dataclass
@@ -268,8 +317,11 @@ def pair_loss(scores, labels, real_inputs, output_rows, padding_output):
     return -(F.logsigmoid(torch.where(labels > 0, scores, -scores)) * real).sum()
 
 
-def _train_outputs(inputs, real_inputs, targets, lr, update):
-    """Apply every objective's output updates; return the summed input update and loss."""
+def _train_outputs(inputs, real_inputs, targets, lr, update, scored=None):
+    """Apply every objective's output updates; return the summed input update and loss.
+
+    ``scored``, a list, receives each objective's ``(outputs, labels, scores)``.
+    """
     delta_inputs, loss = None, None
     for target in targets:
         outputs = target.weights.index_select(0, target.rows.reshape(-1)).view(*target.rows.shape, -1)  # (B, T, d)
@@ -280,7 +332,43 @@ def _train_outputs(inputs, real_inputs, targets, lr, update):
         if real_inputs is not None:
             part = pair_loss(scores, labels, real_inputs, target.rows, target.weights.shape[0] - 1)
             loss = part if loss is None else loss + part
+        if scored is not None:
+            scored.append((outputs, labels, scores))
     return delta_inputs, loss
+
+
+def line_terms(steps, scored):
+    """Slope and curvature of each input's loss along its step: the terms of :meth:`RowUpdates.newton_bound`.
+
+    Parameters
+    ----------
+    steps : torch.Tensor, shape (B, C, d)
+        The step ``Δ`` of each input row.
+    scored : list of (outputs, labels, scores)
+        Each objective's output rows (B, T, d), labels and scores (B, C, T) at ``t = 0``.
+
+    Returns
+    -------
+    (torch.Tensor, torch.Tensor)
+        ``-dL/dt = Σ (label - σ(s)) u·Δ`` and ``d²L/dt² = Σ σ'(s) (u·Δ)²``, each (B, C).
+
+    Examples
+    --------
+    One pair at score 0, label 1, with ``u·Δ = 2``: slope ``0.5·2``, curvature ``0.25·4``.
+
+    >>> u = torch.tensor([[[1.0, 1.0]]])
+    >>> line_terms(torch.tensor([[[1.0, 1.0]]]), [(u, torch.ones(1, 1, 1), torch.zeros(1, 1, 1))])
+    (tensor([[1.]]), tensor([[1.]]))
+    """
+    slopes, curvatures = None, None
+    for outputs, labels, scores in scored:
+        along = torch.bmm(steps, outputs.transpose(1, 2))  # (B, C, T): u·Δ
+        fit = torch.sigmoid(scores)
+        slope = (labels - fit).mul_(along).sum(dim=-1)
+        curvature = fit.mul_(1.0 - fit).mul_(along).mul_(along).sum(dim=-1)
+        slopes = slope if slopes is None else slopes.add_(slope)
+        curvatures = curvature if curvatures is None else curvatures.add_(curvature)
+    return slopes, curvatures
 
 
 def _scaled_by_lockf(delta_inputs, rows, lockf):
@@ -290,7 +378,7 @@ def _scaled_by_lockf(delta_inputs, rows, lockf):
     return delta_inputs * lockf.index_select(0, rows)[:, None]
 
 
-def skipgram_step(syn0, contexts, targets, lr, update, compute_loss=False, lockf=None):
+def skipgram_step(syn0, contexts, targets, lr, update, compute_loss=False, lockf=None, bound_repeats=None):
     """One skip-gram step on a batch of windows, in place.
 
     As in gensim, each context word's input vector predicts the center word; the output
@@ -313,6 +401,9 @@ def skipgram_step(syn0, contexts, targets, lr, update, compute_loss=False, lockf
     compute_loss : bool, optional
     lockf : torch.Tensor, shape (V + 1,), optional
         gensim's ``vectors_lockf``: a factor on each input row's updates.
+    bound_repeats : callable, optional
+        ``bound_repeats(syn0, rows, steps, slopes, curvatures)``, called after the input rows'
+        update with the terms of :func:`line_terms`: :meth:`RowUpdates.newton_bound` for SGD.
 
     Returns
     -------
@@ -321,9 +412,15 @@ def skipgram_step(syn0, contexts, targets, lr, update, compute_loss=False, lockf
     """
     rows = padded_rows(contexts, syn0)  # (B, C)
     inputs = syn0.index_select(0, rows.reshape(-1)).view(*rows.shape, -1)  # (B, C, d)
-    delta_inputs, loss = _train_outputs(inputs, contexts >= 0 if compute_loss else None, targets, lr, update)
+    scored = [] if bound_repeats is not None else None
+    delta_inputs, loss = _train_outputs(inputs, contexts >= 0 if compute_loss else None, targets, lr, update,
+                                        scored)
     flat = rows.reshape(-1)
     update(syn0, flat, _scaled_by_lockf(delta_inputs.reshape(-1, syn0.shape[1]), flat, lockf))
+    if bound_repeats is not None:
+        steps = syn0.index_select(0, flat).view_as(inputs).sub_(inputs)  # (B, C, d): each row's summed step
+        slopes, curvatures = line_terms(steps, scored)
+        bound_repeats(syn0, flat, steps.view(-1, syn0.shape[1]), slopes.reshape(-1), curvatures.reshape(-1))
     return loss
 
 

@@ -272,7 +272,8 @@ class TorchSteps:
         lr, update = self._step_lr, self._rule
         if config.sg:
             loss = skipgram_step(weights.syn0, contexts, targets, lr, update,
-                                 compute_loss=config.compute_loss, lockf=weights.lockf)
+                                 compute_loss=config.compute_loss, lockf=weights.lockf,
+                                 bound_repeats=self._rule.newton_bound if self.optimizer is None else None)
         else:
             loss = cbow_step(weights.syn0, contexts, targets, lr, update, cbow_mean=config.cbow_mean,
                              compute_loss=config.compute_loss, lockf=weights.lockf)
