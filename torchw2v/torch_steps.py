@@ -200,6 +200,8 @@ class TorchSteps:
             self._rule, self._step_lr = RowUpdates(caps=caps), self.lr
         else:
             self._rule, self._step_lr = _AdamRule(optimizer, self.lr), 1.0
+        # skip-gram HS: every repeat of a context row follows the same Huffman path (see RowUpdates.newton_bound)
+        self._bound_repeats = self._rule.newton_bound if optimizer is None and config.sg and config.hs else None
         if config.hs:
             self._points, self._labels = padded_tree(tables.tree, weights.syn1.shape[0], self.device)
             if kernel == "triton":  # the kernel gathers each center's path itself
@@ -273,7 +275,7 @@ class TorchSteps:
         if config.sg:
             loss = skipgram_step(weights.syn0, contexts, targets, lr, update,
                                  compute_loss=config.compute_loss, lockf=weights.lockf,
-                                 bound_repeats=self._rule.newton_bound if self.optimizer is None else None)
+                                 bound_repeats=self._bound_repeats)
         else:
             loss = cbow_step(weights.syn0, contexts, targets, lr, update, cbow_mean=config.cbow_mean,
                              compute_loss=config.compute_loss, lockf=weights.lockf)
