@@ -23,7 +23,9 @@ The shapes of a step are therefore those of the batch, whatever it holds.
 (:class:`RowUpdates`), as Hogwild's concurrent updates sum them, up to a cap: a row repeated
 more than ``cap`` (32) times gets the mean of its updates times ``cap``. Only the most frequent
 words reach it in an update of a few thousand center slots; without it their summed, stale
-updates overshoot (:data:`ROW_UPDATE_CAP` gives the measurements).
+updates overshoot (:data:`ROW_UPDATE_CAP` gives the measurements). Skip-gram can also move each
+repeated input row back to the Newton step along its summed update (:meth:`RowUpdates.newton_bound`,
+with the terms of :func:`line_terms`), for runs of a densely repeated word.
 
 These functions never see the model object: they take weight matrices and index tensors, and
 hand the updates to an update rule (:class:`RowUpdates`, or
