@@ -369,8 +369,8 @@ def test_kernel_compiles_for_an_h100_without_spilling_and_with_relaxed_atomics(m
         assert compiled["atomics"] and all(".relaxed." in atomic for atomic in compiled["atomics"]), compiled
 
 
-@pytest.mark.parametrize("sg", [1, 0], ids=["skipgram", "cbow"])
-def test_the_device_path_trains_with_the_fused_kernel_when_chosen(sg):
+@pytest.mark.parametrize("sg, hs", [(1, 0), (0, 0), (1, 1), (0, 1)], ids=["skipgram", "cbow", "skipgram-hs", "cbow-hs"])
+def test_the_device_path_trains_with_the_fused_kernel_when_chosen(sg, hs):
     """TorchWord2Vec(cuda_kernel="triton") runs every update through fused_step (here in the
     interpreter, on CPU tensors): the loss is recorded, the weights move, the padding rows stay zero."""
     from gensim.test.utils import common_texts
@@ -390,7 +390,8 @@ def test_the_device_path_trains_with_the_fused_kernel_when_chosen(sg):
         patch.setattr(torch_steps.TorchSteps, "_fused_update", counted)
         patch.setattr(torch_steps, "SPAN_TOKENS", 64)  # no padded span slots: the interpreter pays per program
         model = TorchWord2Vec(vector_size=8, min_count=1, epochs=1, workers=1, sg=sg, seed=3, device=str(DEVICE),
-                              cpu_kernel="torch", cuda_kernel="triton", batch_size=32, sample=0)
+                              cpu_kernel="torch", cuda_kernel="triton", batch_size=32, sample=0, hs=hs,
+                              negative=0 if hs else 5)
         model.build_vocab(sentences)
         before = model.wv.vectors.copy()
         model.train(sentences, total_examples=len(sentences), epochs=1, compute_loss=True)

@@ -147,6 +147,15 @@ def span_tokens(batch_size):
     return batch_size * -(-SPAN_TOKENS // batch_size)
 
 
+def _with_empty_row(table, device):
+    """``table`` with one more, zero row (the padding word's), on ``device``.
+
+    >>> _with_empty_row(torch.tensor([3, 2]), "cpu").tolist()
+    [3, 2, 0]
+    """
+    return torch.cat([table, table.new_zeros((1, *table.shape[1:]))]).to(device)
+
+
 class TorchSteps:
     """Training steps on torch weights, span after span of the corpus on the device.
 
@@ -204,11 +213,11 @@ class TorchSteps:
         self._bound_repeats = self._rule.newton_bound if optimizer is None and config.sg and config.hs else None
         if config.hs:
             self._points, self._labels = padded_tree(tables.tree, weights.syn1.shape[0], self.device)
-            if kernel == "triton":  # the kernel gathers each center's path itself
+            if kernel == "triton":  # the kernel gathers each center's path itself; the padding word's is empty
                 tree = tables.tree
-                self._tree = {"points": torch.as_tensor(tree.points, device=self.device),
-                              "codes": torch.as_tensor(tree.codes, device=self.device).float(),
-                              "path_lengths": torch.as_tensor(tree.lengths, device=self.device)}
+                self._tree = {"points": _with_empty_row(torch.as_tensor(tree.points), self.device),
+                              "codes": _with_empty_row(torch.as_tensor(tree.codes).float(), self.device),
+                              "path_lengths": _with_empty_row(torch.as_tensor(tree.lengths), self.device)}
         if config.negative:
             self._negative_labels = negative_labels(config.negative, weights.syn0.dtype, self.device)
         self._batches = None
