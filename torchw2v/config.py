@@ -42,7 +42,9 @@ DEFAULT_BATCH_SIZE = {"cpu": 256, "cuda": 2048, "mps": 2048, "native": 2048}
 #: "agave ... var ... engelm"): every repeat follows the same Huffman path. Measured on text8's first
 #: 2.1M words, 5 epochs, repeat cap 32 (gensim: WordSim-353 0.619, analogies 11.25%): 32 slots gave
 #: 0.610 / 10.77%, 64 slots 0.609 / 10.86%; at 128 and 256 slots such rows ran away (norms of 100-850,
-#: gensim's largest is 6.4) and scored 0.534 / 7.7% and 0.474 / 9.0%; 2048 slots 0.567 / 10.76%.
+#: gensim's largest is 6.4) and scored 0.534 / 7.7% and 0.474 / 9.0%; 2048 slots 0.567 / 10.76%. With
+#: the Newton bound on repeated rows (``RowUpdates.newton_bound``) none runs away, but larger updates
+#: still learn less: 64 slots 0.611 / 10.86%, 128 0.587 / 11.02%, 256 0.584 / 11.06%, 2048 0.564 / 10.91%.
 SKIPGRAM_HS_BATCH_SIZE = 64
 
 #: The weights' precisions (``dtype``), by name; float32 is the default.

@@ -180,7 +180,7 @@ class RowUpdates:
         sums = terms.index_select(0, rows)  # (N, 3): the row's slope, curvature and count
         terms.index_fill_(0, rows, 0.0)
         newton = sums[:, 0].div_(sums[:, 1].clamp_(min=torch.finfo(sums.dtype).tiny)).clamp_(max=1.0)
-        shrink = torch.where(sums[:, 2] >= 2.0, newton, 1.0).sub_(1.0).div_(sums[:, 2])  # (t* - 1) / n
+        shrink = newton.masked_fill_(sums[:, 2] < 2.0, 1.0).sub_(1.0).div_(sums[:, 2])  # (t* - 1) / n
         weights.index_add_(0, rows, steps.mul_(shrink[:, None]))  # each occurrence adds its share
 
 
