@@ -51,7 +51,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
-from torchw2v.config import DEFAULT_BATCH_SIZE, TrainingConfig  # noqa: E402
+from torchw2v.config import TrainingConfig, default_batch_size  # noqa: E402
 from torchw2v.corpus import EncodedCorpus  # noqa: E402
 from torchw2v.kernels.triton_step import bytes_per_center  # noqa: E402
 from torchw2v.kernels.triton_windows import windows_traffic  # noqa: E402
@@ -274,12 +274,16 @@ def parse_args(argv=None):
     parser.add_argument("--negative", type=int, default=5)
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--vector-size", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE["cuda"],
-                        help="center slots per update (the span is torch_steps.span_tokens of it)")
+    parser.add_argument("--batch-size", type=int,
+                        help="center slots per update (the span is torch_steps.span_tokens of it; default: "
+                             "the configuration's CUDA default)")
     parser.add_argument("--row-efficiency", type=float, default=0.35,
                         help="share of HBM bandwidth reached by gathers of random 400-byte rows")
     parser.add_argument("--kernel-floor-us", type=float, default=2.5, help="least time of one kernel in a graph")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.batch_size is None:
+        args.batch_size = default_batch_size("cuda", "torch", args.sg, args.hs)
+    return args
 
 
 def main(argv=None):

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 
 from benchmark import record_results  # noqa: E402
-from torchw2v.config import DEFAULT_BATCH_SIZE  # noqa: E402
+from torchw2v.config import default_batch_size  # noqa: E402
 
 logger = logging.getLogger("torchw2v.device_quality")
 
@@ -59,8 +59,9 @@ def evaluate(wv):
 def run(corpus, name, batch_size, epochs, cap=None):
     """Train gensim and the device path on ``corpus`` with configuration ``name``; return a table row.
 
-    ``cap`` replaces the repeat caps of the SGD updates, for every matrix (``inf``: summed without a
-    cap, the fused kernel's semantics for the centers that share starting values; None: the library's).
+    ``batch_size`` None takes the configuration's CUDA default. ``cap`` replaces the repeat caps of the
+    SGD updates, for every matrix (``inf``: summed without a cap, the fused kernel's semantics for the
+    centers that share starting values; None: the library's).
     """
     import torch
     from gensim.models import Word2Vec
@@ -71,6 +72,8 @@ def run(corpus, name, batch_size, epochs, cap=None):
 
     torch.set_num_threads(1)
     settings = dict(SETTINGS, epochs=epochs, **CONFIGS[name])
+    if batch_size is None:  # the configuration's CUDA default (64 slots for skip-gram with HS)
+        batch_size = default_batch_size("cuda", "torch", settings["sg"], settings.get("hs", 0))
     gensim_settings = {k: v for k, v in settings.items() if k != "optimizer"}
     start = time.perf_counter()
     reference = Word2Vec(Text8Corpus(str(corpus)), **gensim_settings)
@@ -101,8 +104,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["cbow", "sg"])
-    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE["cuda"],
-                        help="center slots per update (default: the CUDA default)")
+    parser.add_argument("--batch-size", type=int,
+                        help="center slots per update (default: each configuration's CUDA default)")
     parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
     parser.add_argument("--cap", type=float, help="repeat cap of the updates (default: the library's; inf: none)")
     parser.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
