@@ -91,7 +91,12 @@ def run(corpus, name, batch_size, epochs, cap=None):
         torch_steps.RowUpdates = rule
     seconds = time.perf_counter() - start
     g_ws, g_an = evaluate(reference.wv)
-    caps = f"{objectives.ROW_UPDATE_CAP:g}, tree {objectives.TREE_ROW_UPDATE_CAP:g}" if cap is None else f"{cap:g}"
+    if cap is not None:
+        caps = f"{cap:g}"
+    elif settings.get("hs") and not settings["sg"]:  # CBOW caps the Huffman nodes apart (torch_steps.TorchSteps)
+        caps = f"{objectives.ROW_UPDATE_CAP:g}, tree {objectives.TREE_ROW_UPDATE_CAP:g}"
+    else:
+        caps = f"{objectives.ROW_UPDATE_CAP:g}"
     gensim = f"| {name} | {batch_size} | {caps} | {g_ws:.3f} / {100 * g_an:.1f}% |"
     if model is None:
         return f"{gensim} diverged | | {gensim_seconds:.0f} s / {seconds:.0f} s |"
