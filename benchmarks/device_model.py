@@ -47,12 +47,12 @@ os.environ.setdefault("TRITON_INTERPRET", "1")  # the Triton step is counted on 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
 from torchw2v.config import TrainingConfig, default_batch_size  # noqa: E402
 from torchw2v.corpus import EncodedCorpus  # noqa: E402
+from torchw2v.kernels.triton_row_sums import row_sums_bytes_per_center  # noqa: E402
 from torchw2v.kernels.triton_step import bytes_per_center  # noqa: E402
 from torchw2v.kernels.triton_windows import windows_traffic  # noqa: E402
 from torchw2v.torch_steps import TorchSteps, TorchWeights  # noqa: E402
@@ -182,6 +182,26 @@ def triton_step_ops(args):
     return ops, len(signatures)
 
 
+def distinct_rows_per_center(steps):
+    """Distinct rows of every trained matrix per update, divided by the update's real centers, over
+    the span just made (the rows the row sums' apply kernel visits; the padding rows left out)."""
+    batches, config = steps._batches, steps.config
+    distinct, centers = 0, 0
+    for start in range(0, batches.centers.shape[0], config.batch_size):
+        center = batches.centers[start:start + config.batch_size]
+        context = batches.contexts[start:start + config.batch_size]
+        real = center[center >= 0]
+        distinct += context[context >= 0].unique().numel()
+        if config.hs:
+            nodes = steps._points.index_select(0, real).flatten()
+            distinct += nodes[nodes < steps._points.max()].unique().numel()
+        if config.negative:
+            noise = batches.negatives[start:start + config.batch_size][center >= 0]
+            distinct += torch.cat([real, noise.flatten()]).unique().numel()
+        centers += real.numel()
+    return distinct / max(centers, 1)
+
+
 def measure(args):
     torch.set_num_threads(1)
     steps, corpus = build(args.corpus, args, args.vector_size)
@@ -193,6 +213,7 @@ def measure(args):
     with counter:
         next(spans)
         steps.run(0.025)
+    distinct = distinct_rows_per_center(steps)  # of the span just trained (a full one)
     ops_per_step = sum(counter.ops.values())
     bytes_per_step = counter.bytes
     updates = -(-steps._batches.corpus.span // args.batch_size)
@@ -232,6 +253,8 @@ def measure(args):
     outputs = (args.negative + 1 if args.negative else 0) + (path if args.hs else 0)
     ids = 8 * (1 + 2 * args.window + args.negative) + (12 * path if args.hs else 0)
     fused, physical = bytes_per_center(args.vector_size, 2 * reach + outputs, ids)
+    if args.hs:  # the Triton step applies the torch step's capped sums (kernels/triton_row_sums.py)
+        fused += row_sums_bytes_per_center(args.vector_size, 2 * reach + outputs, 2 * reach, distinct, bound=args.sg)
     per_center = bytes_per_step / max(centers_per_step, 1)
     time_memory = bytes_per_step / (H100_HBM_BYTES_PER_S * args.row_efficiency)
     time_floor = ops_per_step * args.kernel_floor_us * 1e-6
@@ -247,7 +270,7 @@ def measure(args):
         "updates per span": updates,
         "ops per span (batch making + updates)": ops_per_step,
         "ops per update (torch ops)": round(ops_per_update, 1),
-        "ops per span with the Triton kernels (random draws, 2 batch kernels, one launch per update)": fused_ops,
+        "ops per span with the Triton kernels (random draws, 2 batch kernels, the update's launches)": fused_ops,
         "Triton step's ops": dict(triton_ops.most_common()),
         "distinct span-step signatures of the Triton step (first 21 spans)": triton_signatures,
         "ops": dict(counter.ops.most_common()),
@@ -256,6 +279,7 @@ def measure(args):
         "raw words per span": round(raw_per_step),
         "bytes moved per center (torch ops)": round(per_center),
         "physical minimum bytes per center": round(physical),
+        "distinct rows per center in an update (all matrices)": round(distinct, 2),
         "bytes moved per center (Triton kernels, their estimate: update + batch making)":
             round(fused_bytes / max(centers_per_step, 1)),
         "host us per span (ops x launch time of a one-element op)": round(host_us),

@@ -12,7 +12,6 @@ import math
 import os
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -23,13 +22,12 @@ from gensim.test.utils import datapath
 from scipy.stats import spearmanr
 
 from torchw2v.batching import context_windows, subsample
-from torchw2v.huffman import huffman_tree
 from torchw2v.kernels import triton_available
 from torchw2v.kernels.triton_step import fused_step
-from torchw2v.objectives import (RowUpdates, cbow_step, clear_padding_rows, hierarchical_softmax_targets,
-                                 negative_targets, padded_tree, skipgram_step)
+from torchw2v.objectives import RowUpdates
 from torchw2v.torch_steps import NoiseSampler
 from torchw2v.trainer import learning_rate
+from triton_reference import objective_arguments, random_model, torch_step
 
 pytestmark = [pytest.mark.skipif(not triton_available(), reason="triton is not installed: the fused CUDA step "
                                                                  "cannot be tested"),
@@ -40,14 +38,7 @@ V, D = 48, 10  # d = 10 is padded to a block of 16: the masks are exercised
 
 
 def _model(seed=0):
-    """Random weights (output rows too, so that every gradient is non-zero) and the Huffman paths."""
-    generator = torch.Generator().manual_seed(seed)
-    weights = {name: (torch.rand(rows, D, generator=generator) - 0.5) for name, rows in
-               (("syn0", V), ("syn1neg", V), ("syn1", V - 1))}
-    tree = huffman_tree(np.arange(V, 0, -1) * 10).padded()
-    weights.update(points=torch.from_numpy(tree.points), codes=torch.from_numpy(tree.codes).float(),
-                   path_lengths=torch.from_numpy(tree.lengths))
-    return {name: tensor.to(DEVICE) for name, tensor in weights.items()}
+    return random_model(V, D, DEVICE, seed)
 
 
 # Four centers whose rows never repeat (contexts, centers and noise words all distinct), one
@@ -59,24 +50,8 @@ NEGATIVES = torch.tensor([[30, 31, 32], [33, 1, 34], [35, 36, 37], [38, 39, 40]]
 
 def _reference(model, centers, contexts, negatives, sg, cbow_mean, objectives, lr=0.1, update=None):
     """objectives.skipgram_step / cbow_step (SGD, RowUpdates) on padded copies; returns (weights, loss)."""
-    update = RowUpdates() if update is None else update
-    padded = {name: torch.cat([model[name], torch.zeros_like(model[name][:1])])
-              for name in ("syn0", "syn1neg", "syn1")}
-    targets = []
-    if "hs" in objectives:
-        tree = SimpleNamespace(points=model["points"].cpu().numpy(), codes=model["codes"].cpu().numpy(),
-                               lengths=model["path_lengths"].cpu().numpy())
-        points, labels = padded_tree(tree, padded["syn1"].shape[0], DEVICE)
-        targets.append(hierarchical_softmax_targets(padded["syn1"], points, labels, centers))
-    if "negative" in objectives:
-        targets.append(negative_targets(padded["syn1neg"], centers, negatives))
-    if sg:
-        loss = skipgram_step(padded["syn0"], contexts, targets, lr, update, compute_loss=True)
-    else:
-        loss = cbow_step(padded["syn0"], contexts, targets, lr, update, cbow_mean=cbow_mean, compute_loss=True)
-    clear_padding_rows(*padded.values())
-    weights = dict(model, **{name: matrix[:-1] for name, matrix in padded.items()})
-    return weights, float(loss)
+    rule = RowUpdates() if update is None else update
+    return torch_step(model, (centers, contexts, negatives), sg, cbow_mean, objectives, lr, lambda padded: rule)
 
 
 def _fused(model, centers, contexts, negatives, sg, cbow_mean, objectives, lr=0.1, lockf=None, group=1,
@@ -84,11 +59,7 @@ def _fused(model, centers, contexts, negatives, sg, cbow_mean, objectives, lr=0.
     """fused_step on copies; returns (weights, loss)."""
     weights = {name: tensor.clone() for name, tensor in model.items()}
     loss = torch.zeros((), dtype=loss_dtype, device=DEVICE)
-    kwargs = {}
-    if "negative" in objectives:
-        kwargs.update(syn1neg=weights["syn1neg"], negatives=negatives)
-    if "hs" in objectives:
-        kwargs.update({name: weights[name] for name in ("syn1", "points", "codes", "path_lengths")})
+    kwargs = objective_arguments(weights, negatives, objectives)
     fused_step(weights["syn0"], centers, contexts, torch.tensor(lr, device=DEVICE), sg=sg, cbow_mean=cbow_mean,
                lockf=lockf, loss=loss, centers_per_program=group, max_programs=max_programs, **kwargs)
     return weights, float(loss)
@@ -336,11 +307,17 @@ def test_training_the_lee_corpus_agrees_with_gensim_as_gensim_agrees_with_itself
 _COMPILE_AND_REPORT = """
 import json, os, re, subprocess, sys, tempfile
 import triton
+from torchw2v.kernels import triton_row_sums
 from torchw2v.kernels.triton_step import compile_ahead, kernel_constants
 cuobjdump = os.path.join(triton.__path__[0], "backends", "nvidia", "bin", "cuobjdump")
 report = {}
-for name, (k, depth, sg, cbow_mean) in json.loads(sys.argv[1]).items():
-    kernel = compile_ahead(kernel_constants(100, 10, k, depth, sg=sg, cbow_mean=cbow_mean, lockf=True, loss=True))
+for name, (k, depth, sg, cbow_mean, accumulate, line_terms) in json.loads(sys.argv[1]).items():
+    if name.startswith("apply"):
+        kernel = triton_row_sums.compile_ahead(100, bound=line_terms)
+    else:
+        constants = kernel_constants(100, 10, k, depth, sg=sg, cbow_mean=cbow_mean, lockf=True,
+                                     loss=not line_terms, accumulate=accumulate)
+        kernel = compile_ahead(dict(constants, LINE_TERMS=line_terms))
     with tempfile.NamedTemporaryFile(suffix=".cubin") as cubin:
         cubin.write(kernel.asm["cubin"])
         cubin.flush()
@@ -352,10 +329,16 @@ print(json.dumps(report))
 
 
 def test_kernel_compiles_for_an_h100_without_spilling_and_with_relaxed_atomics(monkeypatch):
-    """ptxas (shipped with triton) compiles it for sm_90 in a process without the interpreter."""
+    """ptxas (shipped with triton) compiles it for sm_90 in a process without the interpreter: the
+    Hogwild step, the row-sum passes of hierarchical softmax and their apply kernel."""
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
-    configs = {"skipgram-negative": (5, None, True, True), "cbow-mean-negative": (5, None, False, True),
-               "cbow-sum-hs-negative": (5, 24, False, False)}
+    configs = {"skipgram-negative": (5, None, True, True, False, False),
+               "cbow-mean-negative": (5, None, False, True, False, False),
+               "cbow-sum-hs-negative": (5, 24, False, False, False, False),
+               "skipgram-hs-row-sums": (None, 24, True, True, True, False),
+               "skipgram-hs-line-terms": (None, 24, True, True, True, True),
+               "cbow-mean-hs-row-sums": (None, 24, False, True, True, False),
+               "apply": (None, None, False, False, False, False), "apply-bounded": (None, None, True, True, False, True)}
     result = subprocess.run([sys.executable, "-c", _COMPILE_AND_REPORT, json.dumps(configs)], capture_output=True,
                             text=True, env=dict(os.environ), timeout=300)
     if "No such file" in result.stderr and "cuobjdump" in result.stderr:
@@ -366,7 +349,8 @@ def test_kernel_compiles_for_an_h100_without_spilling_and_with_relaxed_atomics(m
     for name, compiled in report.items():
         usage = {key: int(value) for key, value in compiled["usage"]}
         assert usage["REG"] > 0 and usage["STACK"] == 0 and usage.get("LOCAL", 0) == 0, (name, usage)
-        assert compiled["atomics"] and all(".relaxed." in atomic for atomic in compiled["atomics"]), compiled
+        if not name.startswith("apply"):  # the apply kernel stores, without atomics
+            assert compiled["atomics"] and all(".relaxed." in atomic for atomic in compiled["atomics"]), compiled
 
 
 @pytest.mark.parametrize("sg, hs", [(1, 0), (0, 0), (1, 1), (0, 1)], ids=["skipgram", "cbow", "skipgram-hs", "cbow-hs"])
@@ -407,8 +391,9 @@ def test_cuda_kernel_choice_is_checked(caplog):
     assert resolve_cuda_kernel("auto", "cpu", "float32", "sgd") == "torch"
     assert resolve_cuda_kernel("torch", "cuda", "float32", "sgd") == "torch"
     with caplog.at_level(logging.INFO, logger="torchw2v.config"):
-        assert resolve_cuda_kernel("auto", "cuda", "float32", "sgd", hs=1) == "torch"
-    assert "diverge with hierarchical softmax" in caplog.text
+        assert resolve_cuda_kernel("auto", "cuda", "float64", "sgd") == "torch"
+    assert "the fused kernel trains float32 weights, not float64" in caplog.text
+    assert resolve_cuda_kernel("auto", "cuda", "float32", "sgd") == "triton"  # hierarchical softmax too
     with pytest.raises(ValueError, match="cuda_kernel='triton' cannot run here: the fused kernel applies SGD"):
         TorchWord2Vec(device="cpu", cuda_kernel="triton", optimizer="adam")
     with pytest.raises(ValueError, match="cuda_kernel must be one of"):

@@ -98,15 +98,14 @@ def default_batch_size(device, cpu_kernel, sg=0, hs=0):
 CUDA_KERNELS = ("auto", "triton", "torch")
 
 
-def resolve_cuda_kernel(cuda_kernel, device, dtype, optimizer, hs=0):
+def resolve_cuda_kernel(cuda_kernel, device, dtype, optimizer):
     """``"triton"`` or ``"torch"``: how the device path trains (see ``TorchWord2Vec``'s ``cuda_kernel``).
 
     The fused Triton kernel runs on CUDA devices (or on CPU tensors under Triton's interpreter,
     ``TRITON_INTERPRET=1``), in float32, with gensim's SGD; ``"auto"`` takes it where it can run
     and says why not otherwise, ``"triton"`` raises instead. With hierarchical softmax (``hs``)
-    ``"auto"`` takes the torch ops: the kernel sums repeated rows without a cap, and uncapped
-    updates of 64-1024 slots, which emulate its staleness window, diverged or ran rows away with
-    hierarchical softmax on text8 (``benchmarks/RESULTS.md``); ``"triton"`` still runs it.
+    the kernels apply the torch step's capped sums (:mod:`torchw2v.kernels.triton_row_sums`):
+    the Hogwild kernel's uncapped sums diverged there (``benchmarks/RESULTS.md``).
 
     >>> resolve_cuda_kernel("auto", "cpu", "float32", "sgd")
     'torch'
@@ -128,9 +127,6 @@ def resolve_cuda_kernel(cuda_kernel, device, dtype, optimizer, hs=0):
         reason = f"the fused kernel applies SGD, not optimizer={optimizer!r}"
     elif dtype != "float32":
         reason = f"the fused kernel trains float32 weights, not {dtype}"
-    elif hs and cuda_kernel == "auto":
-        reason = ("its uncapped sums of repeated rows diverge with hierarchical softmax (measured with the "
-                  "kernel's staleness emulated on CPU; cuda_kernel='triton' runs it anyway)")
     elif not triton_available():
         reason = "triton is not installed"
     else:

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from torchw2v.objectives import (
-    TREE_ROW_UPDATE_CAP, RowUpdates, cbow_step, clear_padding_rows, hierarchical_softmax_targets, negative_labels, negative_targets,
-    padded_tree, skipgram_step,
+    ROW_UPDATE_CAP, TREE_ROW_UPDATE_CAP, RowUpdates, cbow_step, clear_padding_rows, hierarchical_softmax_targets,
+    negative_labels, negative_targets, padded_tree, skipgram_step,
 )
 
 logger = logging.getLogger(__name__)
@@ -177,8 +177,9 @@ class TorchSteps:
         The step's implementation: torch ops (the batch of :func:`torchw2v.device_data.span_windows`,
         the update of :mod:`torchw2v.objectives`), or Triton kernels: the batch made by
         :func:`torchw2v.kernels.triton_windows.fused_span_windows` (the same batch) and each update
-        by :func:`torchw2v.kernels.triton_step.fused_step` (SGD in float32; repeated rows summed
-        without the repeat cap, see its race semantics).
+        by :func:`torchw2v.kernels.triton_step.fused_step` (SGD in float32; with negative sampling
+        alone, repeated rows summed without the repeat cap, see its race semantics; with hierarchical
+        softmax, the torch step's capped sums and Newton bound, :mod:`torchw2v.kernels.triton_row_sums`).
 
     Attributes
     ----------
@@ -203,21 +204,30 @@ class TorchSteps:
         self.lr = torch.zeros((), dtype=weights.syn0.dtype, device=self.device)
         self.loss = torch.zeros((), dtype=torch.float64, device=self.device)
         # the update rule, and the rate folded into the deltas (Adam scales minus the gradients itself)
+        # CBOW's inner nodes get one update per center; skip-gram's already sum a window's
+        tree_cap = ROW_UPDATE_CAP if config.sg else TREE_ROW_UPDATE_CAP
         if optimizer is None:
-            # CBOW's inner nodes get one update per center; skip-gram's already sum a window's
-            caps = {weights.syn1: TREE_ROW_UPDATE_CAP} if weights.syn1 is not None and not config.sg else None
+            caps = {weights.syn1: tree_cap} if weights.syn1 is not None else None
             self._rule, self._step_lr = RowUpdates(caps=caps), self.lr
         else:
             self._rule, self._step_lr = _AdamRule(optimizer, self.lr), 1.0
         # skip-gram HS: every repeat of a context row follows the same Huffman path (see RowUpdates.newton_bound)
-        self._bound_repeats = self._rule.newton_bound if optimizer is None and config.sg and config.hs else None
+        bound = optimizer is None and bool(config.sg and config.hs)
+        self._bound_repeats = self._rule.newton_bound if bound else None
+        self._row_sums = None
         if config.hs:
             self._points, self._labels = padded_tree(tables.tree, weights.syn1.shape[0], self.device)
             if kernel == "triton":  # the kernel gathers each center's path itself; the padding word's is empty
+                from torchw2v.kernels.triton_row_sums import RowSums
+
                 tree = tables.tree
                 self._tree = {"points": _with_empty_row(torch.as_tensor(tree.points), self.device),
                               "codes": _with_empty_row(torch.as_tensor(tree.codes).float(), self.device),
                               "path_lengths": _with_empty_row(torch.as_tensor(tree.lengths), self.device)}
+                # the torch step's capped sums: Hogwild's uncapped ones diverge with hierarchical softmax
+                self._row_sums = RowSums(weights.syn0, weights.syn1neg, weights.syn1,
+                                         (ROW_UPDATE_CAP, ROW_UPDATE_CAP if config.negative else None, tree_cap),
+                                         newton_bound=bound)
         if config.negative:
             self._negative_labels = negative_labels(config.negative, weights.syn0.dtype, self.device)
         self._batches = None
@@ -293,7 +303,7 @@ class TorchSteps:
             self.loss.add_(loss)
 
     def _fused_update(self, centers, contexts, negatives):
-        """The update as one fused Triton kernel (it never touches the padding rows)."""
+        """The update as the fused Triton kernels (they never touch the padding rows)."""
         from torchw2v.kernels.triton_step import fused_step
 
         weights, config = self.weights, self.config
@@ -303,7 +313,8 @@ class TorchSteps:
         if config.hs:
             kwargs.update(syn1=weights.syn1, **self._tree)
         fused_step(weights.syn0, centers, contexts, self.lr, sg=bool(config.sg), cbow_mean=bool(config.cbow_mean),
-                   lockf=weights.lockf, loss=self.loss if config.compute_loss else None, **kwargs)
+                   lockf=weights.lockf, loss=self.loss if config.compute_loss else None, row_sums=self._row_sums,
+                   **kwargs)
 
     def _capture(self):
         """Run the first span eagerly, then capture the step as a CUDA graph for the next ones.

@@ -190,11 +190,11 @@ class TorchWord2Vec(Word2Vec):
         native when the kernels were built at install (they need a C compiler) and the
         dtype is float32, else torch.
     cuda_kernel : {"auto", "triton", "torch"}, optional
-        The device path's step on CUDA: ``"triton"``, one fused kernel per update
-        (:mod:`torchw2v.kernels.triton_step`, float32 SGD); ``"torch"``, the torch ops of
+        The device path's step on CUDA: ``"triton"``, fused kernels per update
+        (:mod:`torchw2v.kernels.triton_step`, float32 SGD; with hierarchical softmax the torch
+        step's capped sums, :mod:`torchw2v.kernels.triton_row_sums`); ``"torch"``, the torch ops of
         :mod:`torchw2v.objectives` (the reference, and Adam); ``"auto"``, triton where it is
-        installed and supports the settings, torch ops with hierarchical softmax (which one runs
-        is logged).
+        installed and supports the settings (which one runs is logged).
     shared_negatives : bool, optional
         Skip-gram with the native CPU kernels: draw each center's ``negative`` noise words once
         and share them among its context words (Ji et al. 2016), as the batched torch path
@@ -688,7 +688,7 @@ class TorchWord2Vec(Word2Vec):
             from torchw2v.optimizers import SparseRowAdam
 
             optimizer = SparseRowAdam(weights.matrices(), lr=config.alpha)
-        kernel = resolve_cuda_kernel(self.cuda_kernel, self.device, self.dtype, self.optimizer, self.hs)
+        kernel = resolve_cuda_kernel(self.cuda_kernel, self.device, self.dtype, self.optimizer)
         logger.info("device path on %s: the step runs %s", self.device,
                     "the fused Triton kernel" if kernel == "triton" else "torch ops")
         return TorchSteps(config, weights, tables, optimizer=optimizer, kernel=kernel)

@@ -102,14 +102,28 @@ def bytes_per_center(dim, rows_read, id_bytes, value_bytes=4):
     return rows + id_bytes, rows
 
 
+def _count_rows(rows, mask, counts, touched, n_touched):
+    """Count an occurrence of each row (where ``mask``); a row's first occurrence in the update
+    also appends it to the ``touched`` list, whose length is at ``n_touched``."""
+    before = tl.atomic_add(counts + rows, 1, mask=mask, sem="relaxed")
+    first = mask & (before == 0)
+    position = tl.atomic_add(n_touched + tl.zeros_like(rows), 1, mask=first, sem="relaxed")
+    tl.store(touched + position, rows, mask=first)
+
+
 def _fused_step_program(
         syn0, syn1neg, syn1, centers, contexts, negatives, points, codes, path_lengths, lockf, lr_ptr,
-        loss_ptr, n_centers, dim, syn0_stride, syn1neg_stride, syn1_stride, contexts_stride, negatives_stride,
-        points_stride, codes_stride,
+        loss_ptr, syn0_out, syn1neg_out, syn1_out, counts0, counts1neg, counts1, touched0, touched1neg, touched1,
+        n_touched, terms0, cap0, n_centers, dim, syn0_stride, syn1neg_stride, syn1_stride, contexts_stride,
+        negatives_stride, points_stride, codes_stride,
         N_CONTEXT: tl.constexpr, N_NEGATIVE: tl.constexpr, PATH_DEPTH: tl.constexpr,
         BLOCK_D: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr, GROUP: tl.constexpr,
         SKIP_GRAM: tl.constexpr, CBOW_MEAN: tl.constexpr, NEGATIVE: tl.constexpr, HS: tl.constexpr,
-        HAS_LOCKF: tl.constexpr, HAS_LOSS: tl.constexpr):
+        HAS_LOCKF: tl.constexpr, HAS_LOSS: tl.constexpr, ACCUMULATE: tl.constexpr, LINE_TERMS: tl.constexpr):
+    # The updates go to ``*_out``: the weights themselves (Hogwild), or with ACCUMULATE the row sums of
+    # torchw2v.kernels.triton_row_sums, with each row's occurrences counted (applied capped afterwards).
+    # LINE_TERMS (skip-gram, a second pass over the same batch, the weights not yet updated): each context
+    # occurrence's slope and curvature along its row's capped summed step, added to ``terms0``.
     col = tl.arange(0, BLOCK_D)
     in_dim = (col < dim)[None, None, :]  # (1, 1, D)
     slot = tl.arange(0, BLOCK_O)[None, :]  # (1, O)
@@ -164,14 +178,29 @@ def _fused_step_program(
                 vector = tl.load(syn0 + word[:, None] * syn0_stride + col[None, :],
                                  mask=present[:, None] & (col < dim)[None, :], other=0.0)  # (G, D)
                 score = tl.sum(outputs * vector[:, None, :], axis=2)  # (G, O)
-                pair = weight * present[:, None].to(tl.float32)
-                g = (labels - 1.0 / (1.0 + tl.exp(-score))) * pair
-                delta = tl.sum(g[:, :, None] * outputs, axis=1)  # (G, D)
-                if HAS_LOCKF:
-                    delta *= tl.load(lockf + word, mask=present, other=0.0).to(tl.float32)[:, None]
-                tl.atomic_add(syn0 + word[:, None] * syn0_stride + col[None, :], delta,
-                              mask=present[:, None] & (col < dim)[None, :], sem="relaxed")
-                accumulated += g[:, :, None] * vector[:, None, :]
+                if LINE_TERMS:
+                    repeats = tl.load(counts0 + word, mask=present, other=1).to(tl.float32)
+                    step = tl.load(syn0_out + word[:, None] * syn0_stride + col[None, :],
+                                   mask=present[:, None] & (col < dim)[None, :], other=0.0)
+                    step *= tl.minimum(cap0 / repeats, 1.0)[:, None]  # the row's capped summed step
+                    along = tl.sum(outputs * step[:, None, :], axis=2)  # (G, O)
+                    fit = 1.0 / (1.0 + tl.exp(-score))
+                    on = (trained & present[:, None]).to(tl.float32)
+                    tl.atomic_add(terms0 + 2 * word, tl.sum((labels - fit) * along * on, axis=1), mask=present,
+                                  sem="relaxed")
+                    tl.atomic_add(terms0 + 2 * word + 1, tl.sum(fit * (1.0 - fit) * along * along * on, axis=1),
+                                  mask=present, sem="relaxed")
+                else:
+                    pair = weight * present[:, None].to(tl.float32)
+                    g = (labels - 1.0 / (1.0 + tl.exp(-score))) * pair
+                    delta = tl.sum(g[:, :, None] * outputs, axis=1)  # (G, D)
+                    if HAS_LOCKF:
+                        delta *= tl.load(lockf + word, mask=present, other=0.0).to(tl.float32)[:, None]
+                    tl.atomic_add(syn0_out + word[:, None] * syn0_stride + col[None, :], delta,
+                                  mask=present[:, None] & (col < dim)[None, :], sem="relaxed")
+                    if ACCUMULATE:
+                        _count_rows(word, present, counts0, touched0, n_touched)
+                    accumulated += g[:, :, None] * vector[:, None, :]
                 if HAS_LOSS:
                     signed = tl.where(labels > 0, score, -score)
                     log_sigmoid = tl.minimum(signed, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(signed)))
@@ -192,23 +221,33 @@ def _fused_step_program(
                 deltas = tl.where(valid[:, :, None], (delta / count)[:, None, :], 0.0)
             if HAS_LOCKF:
                 deltas *= tl.load(lockf + context, mask=valid, other=0.0).to(tl.float32)[:, :, None]
-            tl.atomic_add(syn0 + context[:, :, None] * syn0_stride + col[None, None, :], deltas,
+            tl.atomic_add(syn0_out + context[:, :, None] * syn0_stride + col[None, None, :], deltas,
                           mask=valid[:, :, None] & in_dim, sem="relaxed")
+            if ACCUMULATE:
+                _count_rows(context, valid, counts0, touched0, n_touched)
             accumulated = g[:, :, None] * hidden[:, None, :]
             if HAS_LOSS:
                 signed = tl.where(labels > 0, score, -score)
                 log_sigmoid = tl.minimum(signed, 0.0) - tl.log(1.0 + tl.exp(-tl.abs(signed)))
                 loss = tl.where(trained, -log_sigmoid, 0.0)
 
-        if NEGATIVE:
-            tl.atomic_add(syn1neg + neg_rows[:, :, None] * syn1neg_stride + col[None, None, :], accumulated,
-                          mask=(trained & (slot < n_neg_slots))[:, :, None] & in_dim, sem="relaxed")
-        if HS:
-            tl.atomic_add(syn1 + node[:, :, None] * syn1_stride + col[None, None, :], accumulated,
+        if NEGATIVE and not LINE_TERMS:
+            neg_updated = trained & (slot < n_neg_slots)
+            tl.atomic_add(syn1neg_out + neg_rows[:, :, None] * syn1neg_stride + col[None, None, :], accumulated,
+                          mask=neg_updated[:, :, None] & in_dim, sem="relaxed")
+            if ACCUMULATE:
+                _count_rows(neg_rows, neg_updated, counts1neg, touched1neg, n_touched + 1)
+        if HS and not LINE_TERMS:
+            tl.atomic_add(syn1_out + node[:, :, None] * syn1_stride + col[None, None, :], accumulated,
                           mask=(trained & on_path)[:, :, None] & in_dim, sem="relaxed")
+            if ACCUMULATE:
+                _count_rows(node, trained & on_path, counts1, touched1, n_touched + 2)
         if HAS_LOSS:
             tl.atomic_add(loss_ptr, tl.sum(tl.sum(loss, axis=1), axis=0).to(loss_ptr.dtype.element_ty),
                           sem="relaxed")
+
+
+_COUNT_ROWS = _count_rows
 
 
 @functools.lru_cache(maxsize=None)
@@ -216,10 +255,11 @@ def _kernel(interpret):
     """The jitted program, for Triton's interpreter or for the device (``interpret``: Triton reads
     ``TRITON_INTERPRET`` when it is imported and when it wraps a function, so both happen here,
     on first use, after the caller's setting)."""
-    global triton, tl
+    global triton, tl, _count_rows
     import triton
     import triton.language as tl
 
+    _count_rows = triton.jit(_COUNT_ROWS)  # the program's helper, called by its global name
     return triton.jit(_fused_step_program)
 
 
@@ -259,13 +299,14 @@ def _check_weights(name, tensor, dim, device):
 
 def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, negatives=None, syn1=None,
                points=None, codes=None, path_lengths=None, lockf=None, loss=None, centers_per_program=1,
-               max_programs=None, num_warps=None):
+               max_programs=None, num_warps=None, row_sums=None):
     """One skip-gram or CBOW step on a batch of windows in one kernel launch, in place.
 
     The SGD step of :func:`torchw2v.objectives.skipgram_step` and
-    :func:`~torchw2v.objectives.cbow_step` (equal to them when no row repeats in the batch;
-    repeats are summed without a cap, see the module's race semantics). Only tensor metadata is
-    checked: nothing is read back to the host.
+    :func:`~torchw2v.objectives.cbow_step`: equal to them when no row repeats in the batch;
+    repeats are summed without a cap (see the module's race semantics), or with ``row_sums``
+    capped as theirs, in two or three more launches. Only tensor metadata is checked: nothing is
+    read back to the host.
 
     Parameters
     ----------
@@ -309,6 +350,10 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
         per group.
     num_warps : int, optional
         Warps per program on a GPU (default: :func:`default_num_warps`).
+    row_sums : torchw2v.kernels.triton_row_sums.RowSums, optional
+        Train as the torch-op step does, repeated rows summed up to their caps from the values
+        before the step (see :mod:`torchw2v.kernels.triton_row_sums`), in two or three more
+        launches; its matrices must be the ones given here.
 
     Raises
     ------
@@ -370,25 +415,58 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
     n_centers, n_context = contexts.shape
     if n_centers == 0:
         return
+    if row_sums is not None:
+        _check_row_sums(row_sums, syn0, syn1neg if negative else None, syn1 if hs else None, sg)
     constants = kernel_constants(dim, n_context, negatives.shape[1] if negative else None,
                                  points.shape[1] if hs else None, sg=sg, cbow_mean=cbow_mean, lockf=lockf is not None,
-                                 loss=loss is not None, centers_per_program=group)
+                                 loss=loss is not None, centers_per_program=group, accumulate=row_sums is not None)
     placeholder = syn0  # stands for the absent tensors; the constexpr flags keep the kernel from reading it
     programs = (n_centers + group - 1) // group
     if max_programs is not None:
         programs = min(programs, int(max_programs))
-    _kernel(interpret)[(programs,)](
-        syn0, syn1neg if negative else placeholder, syn1 if hs else placeholder, centers, contexts,
-        negatives if negative else placeholder, points if hs else placeholder, codes if hs else placeholder,
-        path_lengths if hs else placeholder, lockf if lockf is not None else placeholder, lr,
-        loss if loss is not None else placeholder, n_centers, dim, syn0.stride(0),
-        syn1neg.stride(0) if negative else 0, syn1.stride(0) if hs else 0, contexts.stride(0),
-        negatives.stride(0) if negative else 0, points.stride(0) if hs else 0, codes.stride(0) if hs else 0,
-        num_warps=num_warps or default_num_warps(constants), **constants)
+    buffers = [None, None, None] if row_sums is None else list(row_sums.buffers())
+    outputs = [weights if buffer is None else buffer.sums for weights, buffer in zip((syn0, syn1neg, syn1), buffers)]
+    counts = [placeholder if buffer is None else buffer.counts for buffer in buffers]
+    touched = [placeholder if buffer is None else buffer.touched for buffer in buffers]
+    terms = row_sums.terms if row_sums is not None and row_sums.newton_bound else placeholder
+
+    def launch(**flags):
+        constants.update(flags)
+        _kernel(interpret)[(programs,)](
+            syn0, syn1neg if negative else placeholder, syn1 if hs else placeholder, centers, contexts,
+            negatives if negative else placeholder, points if hs else placeholder, codes if hs else placeholder,
+            path_lengths if hs else placeholder, lockf if lockf is not None else placeholder, lr,
+            loss if loss is not None else placeholder, outputs[0], outputs[1] if negative else placeholder,
+            outputs[2] if hs else placeholder, *counts, *touched,
+            row_sums.n_touched if row_sums is not None else placeholder, terms,
+            buffers[0].cap if row_sums is not None else 0.0, n_centers, dim, syn0.stride(0),
+            syn1neg.stride(0) if negative else 0, syn1.stride(0) if hs else 0, contexts.stride(0),
+            negatives.stride(0) if negative else 0, points.stride(0) if hs else 0, codes.stride(0) if hs else 0,
+            num_warps=num_warps or default_num_warps(constants), **constants)
+
+    launch()
+    if row_sums is None:
+        return
+    if row_sums.newton_bound:
+        launch(LINE_TERMS=True, HAS_LOSS=False)
+    row_sums.apply((n_centers * n_context, n_centers * (negatives.shape[1] + 1) if negative else 0,
+                    n_centers * points.shape[1] if hs else 0), interpret)
+
+
+def _check_row_sums(row_sums, syn0, syn1neg, syn1, sg):
+    """Raise ValueError unless ``row_sums`` was made for exactly the matrices the step trains."""
+    for name, matrix, buffer in zip(("syn0", "syn1neg", "syn1"), (syn0, syn1neg, syn1), row_sums.buffers()):
+        _require((matrix is None) == (buffer is None),
+                 f"row_sums {'has no' if buffer is None else 'has a'} buffer for {name}, which the step "
+                 f"{'trains' if matrix is not None else 'does not train'}")
+        _require(matrix is None or (buffer.weights.data_ptr() == matrix.data_ptr()
+                                    and buffer.weights.shape == matrix.shape and matrix.stride(0) == buffer.sums.stride(0)),
+                 f"row_sums was made for another {name} (same tensor, shape and row stride needed)")
+    _require(sg or not row_sums.newton_bound, "the Newton bound of row_sums is skip-gram's (sg=True)")
 
 
 def kernel_constants(dim, n_context, n_negative, path_depth, *, sg, cbow_mean, lockf=False, loss=False,
-                     centers_per_program=1):
+                     centers_per_program=1, accumulate=False):
     """The kernel's compile-time constants for a configuration (one compiled kernel each).
 
     Parameters
@@ -399,6 +477,9 @@ def kernel_constants(dim, n_context, n_negative, path_depth, *, sg, cbow_mean, l
         ``K`` with negative sampling, the padded Huffman depth ``L`` with hierarchical softmax.
     sg, cbow_mean, lockf, loss : bool
     centers_per_program : int, optional
+    accumulate : bool, optional
+        Updates go to row sums (``row_sums`` of :func:`fused_step`); the line-terms pass sets
+        ``LINE_TERMS`` itself.
 
     Returns
     -------
@@ -415,7 +496,8 @@ def kernel_constants(dim, n_context, n_negative, path_depth, *, sg, cbow_mean, l
     return dict(N_CONTEXT=n_context, N_NEGATIVE=n_negative or 0, PATH_DEPTH=path_depth or 0,
                 BLOCK_D=_next_power_of_two(dim), BLOCK_C=_next_power_of_two(n_context),
                 BLOCK_O=_next_power_of_two(n_outputs), GROUP=centers_per_program, SKIP_GRAM=bool(sg),
-                CBOW_MEAN=bool(cbow_mean), NEGATIVE=negative, HS=hs, HAS_LOCKF=bool(lockf), HAS_LOSS=bool(loss))
+                CBOW_MEAN=bool(cbow_mean), NEGATIVE=negative, HS=hs, HAS_LOCKF=bool(lockf), HAS_LOSS=bool(loss),
+                ACCUMULATE=bool(accumulate), LINE_TERMS=False)
 
 
 def default_num_warps(constants):
@@ -437,6 +519,8 @@ def default_num_warps(constants):
 _SIGNATURE = dict(
     syn0="*fp32", syn1neg="*fp32", syn1="*fp32", centers="*i64", contexts="*i64", negatives="*i64",
     points="*i64", codes="*fp32", path_lengths="*i32", lockf="*fp32", lr_ptr="*fp32", loss_ptr="*fp64",
+    syn0_out="*fp32", syn1neg_out="*fp32", syn1_out="*fp32", counts0="*i32", counts1neg="*i32", counts1="*i32",
+    touched0="*i64", touched1neg="*i64", touched1="*i64", n_touched="*i32", terms0="*fp32", cap0="fp32",
     n_centers="i32", dim="i32", syn0_stride="i32", syn1neg_stride="i32", syn1_stride="i32", contexts_stride="i32",
     negatives_stride="i32", points_stride="i32", codes_stride="i32")
 
