@@ -11,10 +11,11 @@ with :class:`torchw2v.objectives.RowUpdates`), not Hogwild-style:
 2. skip-gram with the Newton bound (:meth:`torchw2v.objectives.RowUpdates.newton_bound`): a
    second pass of the program adds, for each context occurrence, its loss's slope and curvature
    along its row's capped summed step;
-3. :func:`RowSums.apply` (one launch per matrix) adds each listed row's sum to the row, times
-   ``min(1, cap / n)`` for a row that occurred ``n`` times, and times the Newton step
+3. :func:`RowSums.apply` (one launch for all matrices) adds each listed row's sum to the row,
+   times ``min(1, cap / n)`` for a row that occurred ``n`` times, and times the Newton step
    ``min(1, Σ slope / Σ curvature)`` for an input row that occurred at least twice; it zeroes
-   the sums, counts and terms it read, and one ``zero_`` resets the lists' lengths.
+   the sums, counts and terms it read, marks the list entries it applied ``-1`` (a list ends
+   at its first ``-1``) and resets the lists' lengths.
 
 The result is the torch step's up to the order of float additions, except that a center that
 trains nothing (padding, or without context words) counts no repeats of its output rows (the
@@ -43,11 +44,14 @@ tl = None
 FLOAT32_TINY = float(torch.finfo(torch.float32).tiny)
 
 
-def _apply_program(weights, sums, counts, touched, n_touched_ptr, terms, cap, dim, stride,
-                   BLOCK_R: tl.constexpr, BLOCK_D: tl.constexpr, BOUND: tl.constexpr, TINY: tl.constexpr):
-    slot = tl.program_id(0) * BLOCK_R + tl.arange(0, BLOCK_R)
-    live = slot < tl.load(n_touched_ptr)
-    row = tl.load(touched + slot, mask=live, other=0).to(tl.int64)
+def _apply_rows(weights, sums, counts, touched, terms, cap, n_rows, block, dim,
+                BLOCK_R: tl.constexpr, BLOCK_D: tl.constexpr, BOUND: tl.constexpr, TINY: tl.constexpr):
+    """Apply the listed rows ``block * BLOCK_R ...`` of one matrix; reset their sums, counts, terms and
+    list entries (-1: the end of the list)."""
+    slot = block * BLOCK_R + tl.arange(0, BLOCK_R)
+    row = tl.load(touched + slot, mask=slot < n_rows, other=-1)
+    live = row >= 0
+    row = tl.maximum(row, 0)
     repeats = tl.load(counts + row, mask=live, other=1).to(tl.float32)
     scale = tl.minimum(cap / repeats, 1.0)
     if BOUND:
@@ -58,21 +62,46 @@ def _apply_program(weights, sums, counts, touched, n_touched_ptr, terms, cap, di
         tl.store(terms + 2 * row, tl.zeros_like(slope), mask=live)
         tl.store(terms + 2 * row + 1, tl.zeros_like(slope), mask=live)
     col = tl.arange(0, BLOCK_D)
-    at = row[:, None] * stride + col[None, :]
+    at = row[:, None] * dim + col[None, :]
     inside = live[:, None] & (col < dim)[None, :]
     total = tl.load(sums + at, mask=inside, other=0.0)
     tl.store(weights + at, tl.load(weights + at, mask=inside, other=0.0) + total * scale[:, None], mask=inside)
     tl.store(sums + at, tl.zeros_like(total), mask=inside)
     tl.store(counts + row, tl.zeros_like(row).to(tl.int32), mask=live)
+    tl.store(touched + slot, tl.full(slot.shape, -1, tl.int64), mask=live)
+
+
+def _apply_program(weights0, sums0, counts0, touched0, cap0, rows0, blocks0,
+                   weights1, sums1, counts1, touched1, cap1, rows1, blocks1,
+                   weights2, sums2, counts2, touched2, cap2, rows2, terms, n_touched, dim,
+                   BLOCK_R: tl.constexpr, BLOCK_D: tl.constexpr, BOUND: tl.constexpr, TINY: tl.constexpr):
+    # Programs [0, blocks0) apply syn0's list, the next blocks1 syn1neg's, the rest syn1's. The lists
+    # end at their first -1, so the lengths are not read here and program 0 resets them for the next update.
+    block = tl.program_id(0)
+    if block == 0:
+        lane = tl.arange(0, 4)
+        tl.store(n_touched + lane, tl.zeros_like(lane), mask=lane < 3)
+    if block < blocks0:
+        _apply_rows(weights0, sums0, counts0, touched0, terms, cap0, rows0, block, dim, BLOCK_R, BLOCK_D, BOUND, TINY)
+    elif block < blocks0 + blocks1:
+        _apply_rows(weights1, sums1, counts1, touched1, terms, cap1, rows1, block - blocks0, dim, BLOCK_R, BLOCK_D,
+                    False, TINY)
+    else:
+        _apply_rows(weights2, sums2, counts2, touched2, terms, cap2, rows2, block - blocks0 - blocks1, dim, BLOCK_R,
+                    BLOCK_D, False, TINY)
+
+
+_APPLY_ROWS = _apply_rows
 
 
 @functools.lru_cache(maxsize=None)
 def _kernel(interpret):
     """The jitted apply program (see :func:`torchw2v.kernels.triton_step._kernel` on ``interpret``)."""
-    global tl
+    global tl, _apply_rows
     import triton
     import triton.language as tl
 
+    _apply_rows = triton.jit(_APPLY_ROWS)  # the program's helper, called by its global name
     return triton.jit(_apply_program)
 
 
@@ -86,6 +115,7 @@ class RowSumBuffer:
     sums : torch.Tensor, shape (R, d)
     counts : torch.Tensor of int32, shape (R,)
     touched : torch.Tensor of int64, shape (R,)
+        The rows touched in the current update, then -1.
     cap : float
         Occurrences applied at full strength (``inf``: every update summed).
     """
@@ -98,10 +128,12 @@ class RowSumBuffer:
 
     @classmethod
     def allocate(cls, weights, cap):
+        if not weights.is_contiguous():
+            raise ValueError(f"RowSums needs contiguous weights, got strides {weights.stride()}")
         rows = weights.shape[0]
         return cls(weights, torch.zeros_like(weights, memory_format=torch.contiguous_format),
                    torch.zeros(rows, dtype=torch.int32, device=weights.device),
-                   torch.zeros(rows, dtype=torch.int64, device=weights.device), float(cap))
+                   torch.full((rows,), -1, dtype=torch.int64, device=weights.device), float(cap))
 
 
 class RowSums:
@@ -139,37 +171,38 @@ class RowSums:
         return self.syn0, self.syn1neg, self.syn1
 
     def apply(self, most_rows, interpret):
-        """Add each touched row's capped (and bounded) sum to its weights, reset the workspace.
+        """Add each touched row's capped (and bounded) sum to its weights, reset the workspace (one launch).
 
         Parameters
         ----------
         most_rows : tuple of int
             The most rows of ``syn0``, ``syn1neg`` and ``syn1`` the update can have touched
-            (its occurrences): each matrix's launch covers that many list entries.
+            (its occurrences): the launch covers that many list entries of each.
         interpret : bool
             Triton's interpreter is on.
         """
-        kernel = _kernel(interpret)
-        for index, (buffer, bound) in enumerate(zip(self.buffers(), most_rows)):
-            if buffer is None:
+        constants = _constants(self.syn0.weights.shape[1], self.newton_bound)
+        arguments, dim = [], self.syn0.weights.shape[1]
+        for buffer, bound in zip(self.buffers(), most_rows):
+            if buffer is None:  # no rows: syn0's buffer stands in, never read
+                arguments.append((self.syn0.weights, self.syn0.sums, self.syn0.counts, self.syn0.touched, 0.0, 0, 0))
                 continue
-            weights = buffer.weights
-            rows, dim = weights.shape
-            constants = _constants(dim, index == 0 and self.newton_bound)
-            kernel[(max(1, -(-min(rows, bound) // constants["BLOCK_R"])),)](
-                weights, buffer.sums, buffer.counts, buffer.touched, self.n_touched[index:],
-                self.terms if constants["BOUND"] else buffer.counts, buffer.cap, dim, weights.stride(0),
-                num_warps=4, **constants)
-        self.n_touched.zero_()
+            rows = min(buffer.weights.shape[0], bound)
+            arguments.append((buffer.weights, buffer.sums, buffer.counts, buffer.touched, buffer.cap, rows,
+                              -(-rows // constants["BLOCK_R"])))
+        blocks = max(1, sum(argument[-1] for argument in arguments))
+        (syn0, syn1neg, syn1) = arguments
+        _kernel(interpret)[(blocks,)](*syn0, *syn1neg, *syn1[:-1], self.terms if self.newton_bound else syn0[0],
+                                      self.n_touched, dim, num_warps=4, **constants)
 
 
 def row_sums_bytes_per_center(dim, rows_read, input_rows, distinct_rows, bound, value_bytes=4):
     """Bytes the row sums move per center on top of the Hogwild step's (:func:`~torchw2v.kernels.triton_step.bytes_per_center`).
 
     The step adds each update to a sum instead of its row (a read and a write of the sum, and a
-    4-byte count, where the Hogwild step writes the row); the apply kernel reads each distinct
-    row's sum, reads and writes the row and zeroes the sum; skip-gram's bound reads the center's
-    rows again and each input row's sum.
+    4-byte count, where the Hogwild step writes the row); the apply kernel reads a list entry per
+    occurrence (8 bytes), and for each distinct row reads its sum, reads and writes the row and
+    zeroes the sum; skip-gram's bound reads the center's rows again and each input row's sum.
 
     Parameters
     ----------
@@ -187,18 +220,21 @@ def row_sums_bytes_per_center(dim, rows_read, input_rows, distinct_rows, bound, 
     Examples
     --------
     >>> row_sums_bytes_per_center(100, 26, 6, 4, bound=False)
-    17024
+    17232
     """
     row = dim * value_bytes
-    extra = rows_read * (row + 2 * 4) + distinct_rows * (4 * row + 4)
+    extra = rows_read * (row + 2 * 4 + 8) + distinct_rows * (4 * row + 4)
     if bound:
         extra += (rows_read + input_rows) * row + input_rows * 4 * 4
     return round(extra)
 
 
 #: Argument types of the apply kernel for ahead-of-time compilation.
-_SIGNATURE = dict(weights="*fp32", sums="*fp32", counts="*i32", touched="*i64", n_touched_ptr="*i32", terms="*fp32",
-                  cap="fp32", dim="i32", stride="i32")
+_SIGNATURE = {f"{name}{index}": kind for index in range(3) for name, kind in
+              (("weights", "*fp32"), ("sums", "*fp32"), ("counts", "*i32"), ("touched", "*i64"), ("cap", "fp32"),
+               ("rows", "i32"), ("blocks", "i32"))}
+del _SIGNATURE["blocks2"]
+_SIGNATURE.update(terms="*fp32", n_touched="*i32", dim="i32")
 
 
 def compile_ahead(dim=100, bound=False, capability=90):

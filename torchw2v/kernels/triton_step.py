@@ -305,7 +305,7 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
     The SGD step of :func:`torchw2v.objectives.skipgram_step` and
     :func:`~torchw2v.objectives.cbow_step`: equal to them when no row repeats in the batch;
     repeats are summed without a cap (see the module's race semantics), or with ``row_sums``
-    capped as theirs, in two or three more launches. Only tensor metadata is checked: nothing is
+    capped as theirs, in one or two more launches. Only tensor metadata is checked: nothing is
     read back to the host.
 
     Parameters
@@ -352,8 +352,8 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
         Warps per program on a GPU (default: :func:`default_num_warps`).
     row_sums : torchw2v.kernels.triton_row_sums.RowSums, optional
         Train as the torch-op step does, repeated rows summed up to their caps from the values
-        before the step (see :mod:`torchw2v.kernels.triton_row_sums`), in two or three more
-        launches; its matrices must be the ones given here.
+        before the step (see :mod:`torchw2v.kernels.triton_row_sums`), in one more launch (two
+        with its Newton bound); its matrices must be the ones given here.
 
     Raises
     ------
