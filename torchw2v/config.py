@@ -47,6 +47,15 @@ DEFAULT_BATCH_SIZE = {"cpu": 256, "cuda": 2048, "mps": 2048, "native": 2048}
 #: still learn less: 64 slots 0.611 / 10.86%, 128 0.587 / 11.02%, 256 0.584 / 11.06%, 2048 0.564 / 10.91%.
 SKIPGRAM_HS_BATCH_SIZE = 64
 
+#: The device path's default ``batch_size`` for CBOW with hierarchical softmax, on every device.
+#: Measured on the enwiki stand-in (16.9M words), 5 epochs, caps 32 and 128 for the inner nodes
+#: (gensim in the same runs: WordSim-353 0.599, analogies 27.0%): 2048 slots gave 0.595 / 24.6%,
+#: 1024 0.591 / 25.4%, 512 0.601 / 25.9%, 256 0.599 / 26.4%; each halving gained about half a point of
+#: analogies, and 256 is the largest within a point of gensim's. With the Triton kernels' row sums
+#: (:mod:`torchw2v.kernels.triton_row_sums`) its 64 updates per span cost little: 43M raw words/s
+#: estimated on an H100 against 47M at 2048 (``benchmarks/device_model.py``).
+CBOW_HS_BATCH_SIZE = 256
+
 #: The weights' precisions (``dtype``), by name; float32 is the default.
 DTYPES = ("float32", "float64")
 
@@ -85,12 +94,14 @@ def default_batch_size(device, cpu_kernel, sg=0, hs=0):
     (2048, 256, 2048)
     >>> default_batch_size("cuda:0", "native", sg=1, hs=1), default_batch_size("cpu", "native", sg=1, hs=1)
     (64, 2048)
+    >>> default_batch_size("cuda", "native", sg=0, hs=1)
+    256
     """
     kind = device_type(device)
     if kind == "cpu" and cpu_kernel == "native":
         return DEFAULT_BATCH_SIZE["native"]
-    if sg and hs:
-        return SKIPGRAM_HS_BATCH_SIZE
+    if hs:
+        return SKIPGRAM_HS_BATCH_SIZE if sg else CBOW_HS_BATCH_SIZE
     return DEFAULT_BATCH_SIZE.get(kind, DEFAULT_BATCH_SIZE["cpu"])
 
 

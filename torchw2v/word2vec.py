@@ -176,8 +176,8 @@ class TorchWord2Vec(Word2Vec):
     batch_size : int, optional
         Center slots per update (default 2048: per call of the native CPU kernels, and per update
         of the device path on CUDA and MPS; 256 with ``cpu_kernel="torch"`` on CPU, where smaller
-        updates stay in cache; 64 on the device path for skip-gram with hierarchical softmax,
-        whose larger updates learn less). The device path makes its batches
+        updates stay in cache; on the device path with hierarchical softmax, whose larger updates
+        learn less, 64 for skip-gram and 256 for CBOW). The device path makes its batches
         from spans of at least 16384 corpus tokens, trained as consecutive updates of
         ``batch_size`` slots; larger updates learn less per word (see the README).
     dtype : torch.dtype or str, optional
