@@ -1,4 +1,4 @@
-"""Capped sums of repeated rows for the fused Triton step: the torch step's update rule in three kernels.
+"""Capped sums of repeated rows for the fused Triton step: the torch step's update rule in two or three launches.
 
 With ``row_sums=RowSums(...)``, :func:`torchw2v.kernels.triton_step.fused_step` trains a batch as
 the torch-op step does (:func:`torchw2v.objectives.skipgram_step` / :func:`~torchw2v.objectives.cbow_step`
@@ -197,7 +197,7 @@ class RowSums:
 
 
 def row_sums_bytes_per_center(dim, rows_read, input_rows, distinct_rows, bound, value_bytes=4):
-    """Bytes the row sums move per center on top of the Hogwild step's (:func:`~torchw2v.kernels.triton_step.bytes_per_center`).
+    """Bytes the row sums move per center on top of the Hogwild step's (``bytes_per_center``).
 
     The step adds each update to a sum instead of its row (a read and a write of the sum, and a
     4-byte count, where the Hogwild step writes the row); the apply kernel reads a list entry per

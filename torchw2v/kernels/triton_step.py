@@ -459,8 +459,9 @@ def _check_row_sums(row_sums, syn0, syn1neg, syn1, sg):
         _require((matrix is None) == (buffer is None),
                  f"row_sums {'has no' if buffer is None else 'has a'} buffer for {name}, which the step "
                  f"{'trains' if matrix is not None else 'does not train'}")
-        _require(matrix is None or (buffer.weights.data_ptr() == matrix.data_ptr()
-                                    and buffer.weights.shape == matrix.shape and matrix.stride(0) == buffer.sums.stride(0)),
+        same = matrix is None or (buffer.weights.data_ptr() == matrix.data_ptr()
+                                  and buffer.weights.shape == matrix.shape and matrix.stride(0) == buffer.sums.stride(0))
+        _require(same,
                  f"row_sums was made for another {name} (same tensor, shape and row stride needed)")
     _require(sg or not row_sums.newton_bound, "the Newton bound of row_sums is skip-gram's (sg=True)")
 
