@@ -72,7 +72,7 @@ def run(corpus, name, batch_size, epochs, cap=None):
 
     torch.set_num_threads(1)
     settings = dict(SETTINGS, epochs=epochs, **CONFIGS[name])
-    if batch_size is None:  # the configuration's CUDA default (64 slots for skip-gram with HS)
+    if batch_size is None:  # the configuration's CUDA default (with HS: 64 slots for skip-gram, 256 for CBOW)
         batch_size = default_batch_size("cuda", "torch", settings["sg"], settings.get("hs", 0))
     gensim_settings = {k: v for k, v in settings.items() if k != "optimizer"}
     start = time.perf_counter()
