@@ -194,7 +194,7 @@ def distinct_rows_per_center(steps):
         distinct += context[context >= 0].unique().numel()
         if config.hs:
             nodes = steps._points.index_select(0, real).flatten()
-            distinct += nodes[nodes < steps._points.max()].unique().numel()
+            distinct += nodes[nodes < steps.weights.syn1.shape[0] - 1].unique().numel()  # the padding row left out
         if config.negative:
             noise = batches.negatives[start:start + config.batch_size][center >= 0]
             distinct += torch.cat([real, noise.flatten()]).unique().numel()

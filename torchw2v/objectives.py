@@ -119,8 +119,17 @@ class RowUpdates:
         self._ones = {}
         self._line_terms = {}
 
+    def cap_of(self, weights):
+        """The cap of one matrix's rows (``caps``'s, else ``cap``).
+
+        >>> tree = torch.zeros(2, 1)
+        >>> RowUpdates(cap=2.0, caps={tree: 3.0}).cap_of(tree), RowUpdates(cap=2.0).cap_of(tree)
+        (3.0, 2.0)
+        """
+        return self._caps.get(id(weights), self.cap)
+
     def __call__(self, weights, rows, deltas):
-        cap = self._caps.get(id(weights), self.cap)
+        cap = self.cap_of(weights)
         if cap == float("inf"):
             weights.index_add_(0, rows, deltas)
             return

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from torchw2v.objectives import (
-    ROW_UPDATE_CAP, TREE_ROW_UPDATE_CAP, RowUpdates, cbow_step, clear_padding_rows, hierarchical_softmax_targets,
+    TREE_ROW_UPDATE_CAP, RowUpdates, cbow_step, clear_padding_rows, hierarchical_softmax_targets,
     negative_labels, negative_targets, padded_tree, skipgram_step,
 )
 
@@ -204,10 +204,9 @@ class TorchSteps:
         self.lr = torch.zeros((), dtype=weights.syn0.dtype, device=self.device)
         self.loss = torch.zeros((), dtype=torch.float64, device=self.device)
         # the update rule, and the rate folded into the deltas (Adam scales minus the gradients itself)
-        # CBOW's inner nodes get one update per center; skip-gram's already sum a window's
-        tree_cap = ROW_UPDATE_CAP if config.sg else TREE_ROW_UPDATE_CAP
         if optimizer is None:
-            caps = {weights.syn1: tree_cap} if weights.syn1 is not None else None
+            # CBOW's inner nodes get one update per center; skip-gram's already sum a window's
+            caps = {weights.syn1: TREE_ROW_UPDATE_CAP} if weights.syn1 is not None and not config.sg else None
             self._rule, self._step_lr = RowUpdates(caps=caps), self.lr
         else:
             self._rule, self._step_lr = _AdamRule(optimizer, self.lr), 1.0
@@ -224,10 +223,10 @@ class TorchSteps:
                 self._tree = {"points": _with_empty_row(torch.as_tensor(tree.points), self.device),
                               "codes": _with_empty_row(torch.as_tensor(tree.codes).float(), self.device),
                               "path_lengths": _with_empty_row(torch.as_tensor(tree.lengths), self.device)}
-                # the torch step's capped sums: Hogwild's uncapped ones diverge with hierarchical softmax
-                self._row_sums = RowSums(weights.syn0, weights.syn1neg, weights.syn1,
-                                         (ROW_UPDATE_CAP, ROW_UPDATE_CAP if config.negative else None, tree_cap),
-                                         newton_bound=bound)
+                # the torch step's rule and caps: Hogwild's uncapped sums diverge with hierarchical softmax
+                matrices = (weights.syn0, weights.syn1neg, weights.syn1)
+                self._row_sums = RowSums(*matrices, [None if matrix is None else self._rule.cap_of(matrix)
+                                                     for matrix in matrices], newton_bound=bound)
         if config.negative:
             self._negative_labels = negative_labels(config.negative, weights.syn0.dtype, self.device)
         self._batches = None

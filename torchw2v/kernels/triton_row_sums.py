@@ -181,19 +181,18 @@ class RowSums:
         interpret : bool
             Triton's interpreter is on.
         """
-        constants = _constants(self.syn0.weights.shape[1], self.newton_bound)
-        arguments, dim = [], self.syn0.weights.shape[1]
+        dim = self.syn0.weights.shape[1]
+        constants = _constants(dim, self.newton_bound)
+        arguments, blocks = [], []
         for buffer, bound in zip(self.buffers(), most_rows):
-            if buffer is None:  # no rows: syn0's buffer stands in, never read
-                arguments.append((self.syn0.weights, self.syn0.sums, self.syn0.counts, self.syn0.touched, 0.0, 0, 0))
-                continue
+            buffer = buffer or self.syn0  # an absent matrix (bound 0): syn0's buffer stands in, never read
             rows = min(buffer.weights.shape[0], bound)
-            arguments.append((buffer.weights, buffer.sums, buffer.counts, buffer.touched, buffer.cap, rows,
-                              -(-rows // constants["BLOCK_R"])))
-        blocks = max(1, sum(argument[-1] for argument in arguments))
-        (syn0, syn1neg, syn1) = arguments
-        _kernel(interpret)[(blocks,)](*syn0, *syn1neg, *syn1[:-1], self.terms if self.newton_bound else syn0[0],
-                                      self.n_touched, dim, num_warps=4, **constants)
+            arguments.append((buffer.weights, buffer.sums, buffer.counts, buffer.touched, buffer.cap, rows))
+            blocks.append(-(-rows // constants["BLOCK_R"]))
+        syn0, syn1neg, syn1 = arguments
+        _kernel(interpret)[(max(1, sum(blocks)),)](
+            *syn0, blocks[0], *syn1neg, blocks[1], *syn1, self.terms if self.newton_bound else self.syn0.weights,
+            self.n_touched, dim, num_warps=4, **constants)
 
 
 def row_sums_bytes_per_center(dim, rows_read, input_rows, distinct_rows, bound, value_bytes=4):

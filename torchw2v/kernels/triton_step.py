@@ -424,25 +424,26 @@ def fused_step(syn0, centers, contexts, lr, *, sg, cbow_mean, syn1neg=None, nega
     programs = (n_centers + group - 1) // group
     if max_programs is not None:
         programs = min(programs, int(max_programs))
-    buffers = [None, None, None] if row_sums is None else list(row_sums.buffers())
-    outputs = [weights if buffer is None else buffer.sums for weights, buffer in zip((syn0, syn1neg, syn1), buffers)]
+    weights = [syn0, syn1neg if negative else placeholder, syn1 if hs else placeholder]
+    buffers = [None, None, None] if row_sums is None else row_sums.buffers()
+    # where the updates go (the weights, or their row sums), and the row sums' counts and lists
+    outputs = [matrix if buffer is None else buffer.sums for matrix, buffer in zip(weights, buffers)]
     counts = [placeholder if buffer is None else buffer.counts for buffer in buffers]
     touched = [placeholder if buffer is None else buffer.touched for buffer in buffers]
     terms = row_sums.terms if row_sums is not None and row_sums.newton_bound else placeholder
 
     def launch(**flags):
-        constants.update(flags)
+        flagged = dict(constants, **flags)
         _kernel(interpret)[(programs,)](
-            syn0, syn1neg if negative else placeholder, syn1 if hs else placeholder, centers, contexts,
+            *weights, centers, contexts,
             negatives if negative else placeholder, points if hs else placeholder, codes if hs else placeholder,
             path_lengths if hs else placeholder, lockf if lockf is not None else placeholder, lr,
-            loss if loss is not None else placeholder, outputs[0], outputs[1] if negative else placeholder,
-            outputs[2] if hs else placeholder, *counts, *touched,
+            loss if loss is not None else placeholder, *outputs, *counts, *touched,
             row_sums.n_touched if row_sums is not None else placeholder, terms,
             buffers[0].cap if row_sums is not None else 0.0, n_centers, dim, syn0.stride(0),
             syn1neg.stride(0) if negative else 0, syn1.stride(0) if hs else 0, contexts.stride(0),
             negatives.stride(0) if negative else 0, points.stride(0) if hs else 0, codes.stride(0) if hs else 0,
-            num_warps=num_warps or default_num_warps(constants), **constants)
+            num_warps=num_warps or default_num_warps(flagged), **flagged)
 
     launch()
     if row_sums is None:
@@ -460,9 +461,9 @@ def _check_row_sums(row_sums, syn0, syn1neg, syn1, sg):
                  f"row_sums {'has no' if buffer is None else 'has a'} buffer for {name}, which the step "
                  f"{'trains' if matrix is not None else 'does not train'}")
         same = matrix is None or (buffer.weights.data_ptr() == matrix.data_ptr()
-                                  and buffer.weights.shape == matrix.shape and matrix.stride(0) == buffer.sums.stride(0))
-        _require(same,
-                 f"row_sums was made for another {name} (same tensor, shape and row stride needed)")
+                                  and buffer.weights.shape == matrix.shape
+                                  and matrix.stride(0) == buffer.sums.stride(0))
+        _require(same, f"row_sums was made for another {name} (same tensor, shape and row stride needed)")
     _require(sg or not row_sums.newton_bound, "the Newton bound of row_sums is skip-gram's (sg=True)")
 
 
